@@ -1,0 +1,104 @@
+"""Validation of the tracker's beacon. Pure functions, no request or ORM.
+
+The tracker posts a JSON object (sent as ``text/plain`` so no CORS preflight
+is needed)::
+
+    {"url": "https://example.com/a", "text": "Example", "source":
+     "https://mysite.test/blog/", "page": 12, "event": "affiliate_click",
+     "category": "conversion"}
+
+Only ``url`` and ``source`` are required.
+"""
+
+import json
+import re
+from dataclasses import dataclass
+
+from .urlnorm import InvalidURL, normalise_url, source_path
+
+MAX_TEXT = 255
+MAX_LABEL = 64  # event and category
+MAX_PAGE_ID = 2**31 - 1
+FIELDS = {"url", "text", "source", "page", "event", "category"}
+_CONTROL = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]+"
+)
+_SPACE = re.compile(r"\s+")
+
+
+class BeaconError(ValueError):
+    """The beacon is malformed or invalid; the message is safe to show."""
+
+
+@dataclass(frozen=True)
+class Beacon:
+    url: str
+    domain: str
+    text: str
+    source_host: str
+    source_path: str
+    page_id: int | None
+    event: str
+    category: str
+
+
+def clean_text(value, *, limit):
+    """Trim, turn control characters into spaces and collapse whitespace."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise BeaconError("text fields must be strings")
+    value = _SPACE.sub(" ", _CONTROL.sub(" ", value)).strip()
+    if len(value) > limit:
+        raise BeaconError(f"text fields are limited to {limit} characters")
+    return value
+
+
+def _has_lone_surrogate(value):
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def parse_beacon(body, *, max_url_length=2048):
+    """Parse and validate a beacon body (bytes); raise ``BeaconError``."""
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise BeaconError("body must be a JSON object encoded as UTF-8") from None
+    if not isinstance(data, dict):
+        raise BeaconError("body must be a JSON object")
+    unknown = set(data) - FIELDS
+    if unknown:
+        raise BeaconError("unknown field: " + sorted(unknown)[0][:32])
+    for value in data.values():
+        if isinstance(value, str) and _has_lone_surrogate(value):
+            raise BeaconError("strings must be valid unicode")
+    try:
+        url, domain = normalise_url(data.get("url"), max_length=max_url_length)
+        source_host, path = source_path(data.get("source"), max_length=max_url_length)
+    except InvalidURL as error:
+        raise BeaconError(str(error)) from None
+    page = data.get("page")
+    if page in (None, ""):
+        page_id = None
+    elif isinstance(page, str) and page.isdigit() and len(page) <= 10:
+        page_id = int(page)
+    elif isinstance(page, int) and not isinstance(page, bool):
+        page_id = page
+    else:
+        raise BeaconError("page must be a positive integer")
+    if page_id is not None and not 0 < page_id <= MAX_PAGE_ID:
+        raise BeaconError("page must be a positive integer")
+    return Beacon(
+        url=url,
+        domain=domain,
+        text=clean_text(data.get("text"), limit=MAX_TEXT),
+        source_host=source_host,
+        source_path=path,
+        page_id=page_id,
+        event=clean_text(data.get("event"), limit=MAX_LABEL),
+        category=clean_text(data.get("category"), limit=MAX_LABEL),
+    )

@@ -1,0 +1,89 @@
+"""Adds the tracker's ``<script>`` tag to pages. No database query per request:
+the site is already cached on the request by Wagtail and its configuration is
+cached by :mod:`wagtail_outbound.site_config`."""
+
+from django.forms.utils import flatatt
+from django.template.response import SimpleTemplateResponse
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils.safestring import mark_safe
+from wagtail.models import Site
+
+from .domains import site_hosts
+from .site_config import config_for_site
+
+# Present in every tag we render; seen in a response, it means "already added".
+MARKER = "data-outbound-collect"
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+def tracker_tag(request, page=None):
+    """Return the ``<script>`` tag for this request, or ``""`` when this page
+    must not be tracked (preview, page switch off, tracking off for the site)."""
+    if request is None or getattr(request, "is_preview", False):
+        return ""
+    if page is not None and not getattr(page, "track_outbound_clicks", True):
+        return ""
+    site = Site.find_for_request(request)
+    config = config_for_site(site)
+    if not config.enabled:
+        return ""
+    internal = (*site_hosts(site.hostname), *config.internal_domains) if site else ()
+    attrs = {
+        "src": static("wagtail_outbound/tracker.min.js"),
+        MARKER: reverse("wagtail_outbound:collect"),
+        "data-outbound-page": page.pk if page is not None else None,
+        "data-outbound-internal": " ".join(internal) or None,
+        "data-outbound-exclude": " ".join(config.excluded_domains) or None,
+        "data-outbound-dnt": None if config.respect_privacy_signals else "0",
+        # django-csp exposes the request's nonce as request.csp_nonce.
+        "nonce": getattr(request, "csp_nonce", None) or None,
+    }
+    attrs = {name: value for name, value in attrs.items() if value is not None}
+    return mark_safe(f"<script defer{flatatt(attrs)}></script>")  # noqa: S308
+
+
+def is_html(response):
+    content_type = response.get("Content-Type", "").split(";")[0].strip().lower()
+    return content_type in HTML_TYPES
+
+
+def insert_tag(response, tag):
+    """Insert ``tag`` right before the last ``</body>`` of a rendered response."""
+    content = response.content
+    if not tag or MARKER.encode() in content:
+        return response
+    position = content.lower().rfind(b"</body>")
+    if position == -1:
+        return response
+    response.content = (
+        content[:position] + tag.encode(response.charset) + content[position:]
+    )
+    if response.has_header("Content-Length"):
+        response["Content-Length"] = str(len(response.content))
+    return response
+
+
+def add_tracker(response, request, page):
+    """Add the tracker to an HTML response served for ``page``."""
+    if getattr(response, "streaming", False) or not is_html(response):
+        return response
+    tag = tracker_tag(request, page)
+    if not tag:
+        return response
+    if isinstance(response, SimpleTemplateResponse) and not response.is_rendered:
+        response.add_post_render_callback(lambda rendered: insert_tag(rendered, tag))
+        return response
+    return insert_tag(response, tag)
+
+
+def serve_with_tracker(next_serve):
+    """``on_serve_page`` hook factory: wraps Wagtail's serve chain."""
+
+    def serve(page, request, serve_args, serve_kwargs):
+        response = next_serve(page, request, serve_args, serve_kwargs)
+        if response is None:
+            return response
+        return add_tracker(response, request, page)
+
+    return serve

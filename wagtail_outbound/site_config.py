@@ -1,0 +1,75 @@
+"""Per-site tracking configuration, cached so page views cost no query."""
+
+from dataclasses import dataclass
+
+from django.core.cache import caches
+
+from . import conf
+from .domains import matches_any, parse_domain_list, site_hosts
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    enabled: bool = True
+    internal_domains: tuple = ()
+    excluded_domains: tuple = ()
+    query_strings: str = "keep"
+    dropped_parameters: tuple = ()
+    respect_privacy_signals: bool = True
+    retention_days: int = 365
+
+    @classmethod
+    def from_settings(cls, settings):
+        return cls(
+            enabled=settings.enabled,
+            internal_domains=_patterns(settings.internal_domains),
+            excluded_domains=_patterns(settings.excluded_domains),
+            query_strings=settings.query_strings,
+            dropped_parameters=tuple(settings.dropped_parameters.split()),
+            respect_privacy_signals=settings.respect_privacy_signals,
+            retention_days=settings.retention_days,
+        )
+
+    def is_internal(self, host, site_hostname):
+        return host in site_hosts(site_hostname) or matches_any(
+            host, self.internal_domains
+        )
+
+    def is_excluded(self, host):
+        return matches_any(host, self.excluded_domains)
+
+
+def _patterns(text):
+    try:
+        return parse_domain_list(text)
+    except Exception:  # saved before validation existed: skip, never fail a request
+        return ()
+
+
+def _cache():
+    return caches[conf.get("WAGTAIL_OUTBOUND_CACHE")]
+
+
+def _key(site_id):
+    return f"wagtail_outbound:config:{site_id}"
+
+
+def config_for_site(site):
+    """Return the ``SiteConfig`` of a Wagtail ``Site`` (defaults when unset)."""
+    if site is None:
+        return SiteConfig()
+    config = _cache().get(_key(site.pk))
+    if config is None:
+        from .models import OutboundSettings
+
+        settings = OutboundSettings.objects.filter(site_id=site.pk).first()
+        config = SiteConfig.from_settings(settings) if settings else SiteConfig()
+        _cache().set(
+            _key(site.pk), config, conf.get("WAGTAIL_OUTBOUND_CONFIG_CACHE_SECONDS")
+        )
+    return config
+
+
+def forget_site(site_id):
+    """Drop the cached configuration so the next page view sees a change."""
+    _cache().delete(_key(site_id))

@@ -1,0 +1,136 @@
+"""The public endpoint that the tracker posts clicks to.
+
+Answers 204 when a click was recorded or deliberately ignored, 400 for an
+invalid beacon, 403 for a foreign origin or site, 405 for anything but POST,
+413 for a body above the limit and 503 when the database is unavailable.
+Never sets a cookie and never stores anything about the visitor.
+"""
+
+import dataclasses
+import logging
+from urllib.parse import urlsplit
+
+from crawlerdetect import CrawlerDetect
+from django.core.exceptions import DisallowedHost
+from django.db import DatabaseError
+from django.http import HttpResponse, JsonResponse
+from django.http.request import split_domain_port
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from wagtail.models import Site
+
+from .. import conf
+from ..beacon import BeaconError, parse_beacon
+from ..domains import normalise_host, site_hosts
+from ..recording import record_click
+from ..site_config import config_for_site
+from ..urlnorm import clean_query
+
+logger = logging.getLogger(__name__)
+crawler_detect = CrawlerDetect()
+
+
+def _error(status, message):
+    response = JsonResponse({"error": message}, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _no_content():
+    response = HttpResponse(status=204)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _request_host(request):
+    try:
+        return normalise_host(split_domain_port(request.get_host())[0])
+    except DisallowedHost:
+        return None
+
+
+def _origin_host(request):
+    """Host of the page that sent the beacon: Origin, or Referer without it."""
+    origin = request.headers.get("Origin") or request.headers.get("Referer")
+    if not origin or origin == "null":
+        return None
+    try:
+        return normalise_host(urlsplit(origin).hostname or "")
+    except ValueError:
+        return None
+
+
+def _read_body(request, limit):
+    """Read at most ``limit`` bytes; None when the body is larger."""
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:
+        return None
+    body = request.read(limit + 1)
+    return None if len(body) > limit else body
+
+
+def _is_ignored(request, config):
+    user_agent = request.headers.get("User-Agent", "")
+    if conf.get("WAGTAIL_OUTBOUND_IGNORE_BOTS") and crawler_detect.isCrawler(
+        user_agent
+    ):
+        return True
+    if config.respect_privacy_signals and (
+        request.headers.get("DNT") == "1" or request.headers.get("Sec-GPC") == "1"
+    ):
+        return True
+    return not config.enabled
+
+
+@csrf_exempt
+@require_POST
+def collect(request):
+    body = _read_body(request, conf.get("WAGTAIL_OUTBOUND_MAX_BODY_BYTES"))
+    if body is None:
+        return _error(413, "body too large")
+
+    host = _request_host(request)
+    site = Site.find_for_request(request) if host else None
+    if site is None:
+        return _error(403, "unknown site")
+    allowed_hosts = {host, *site_hosts(site.hostname)}
+    if _origin_host(request) not in allowed_hosts:
+        return _error(403, "origin not allowed")
+
+    try:
+        beacon = parse_beacon(
+            body, max_url_length=conf.get("WAGTAIL_OUTBOUND_MAX_URL_LENGTH")
+        )
+    except BeaconError as error:
+        return _error(400, str(error))
+    if beacon.source_host not in allowed_hosts:
+        return _error(403, "source page is not on this site")
+
+    config = config_for_site(site)
+    if (
+        _is_ignored(request, config)
+        or config.is_internal(beacon.domain, site.hostname)
+        or beacon.domain == host
+        or config.is_excluded(beacon.domain)
+    ):
+        return _no_content()
+
+    url = clean_query(
+        beacon.url,
+        drop_all=config.query_strings == "drop_all",
+        dropped=config.dropped_parameters
+        if config.query_strings == "drop_listed"
+        else (),
+    )
+    beacon = dataclasses.replace(beacon, url=url)
+    try:
+        record_click(site, beacon)
+    except DatabaseError:
+        logger.exception("wagtail-outbound could not record a click")
+        response = _error(503, "temporarily unavailable")
+        response["Retry-After"] = "30"
+        return response
+    return _no_content()
