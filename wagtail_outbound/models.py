@@ -12,7 +12,9 @@ import hashlib
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import FieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
+from wagtail.models import Page
 
 from .domains import parse_domain_list
 
@@ -159,3 +161,26 @@ class OutboundSettings(BaseSiteSetting):
 
     class Meta:
         verbose_name = _("outbound link tracking")
+
+
+class OutboundTrackingMixin(models.Model):
+    """Adds a per-page "Track outbound link clicks" switch to a page model.
+
+    ``class ArticlePage(OutboundTrackingMixin, Page)``, then ``makemigrations``.
+    When the switch is off, the published page gets no tracker at all.
+    """
+
+    track_outbound_clicks = models.BooleanField(
+        _("track outbound link clicks"),
+        default=True,
+        help_text=_(
+            "Count clicks on links from this page to other websites. Turn off for "
+            "pages whose outbound clicks should not be measured, such as partner "
+            "or advertising pages."
+        ),
+    )
+
+    settings_panels = [*Page.settings_panels, FieldPanel("track_outbound_clicks")]
+
+    class Meta:
+        abstract = True

@@ -76,7 +76,9 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"transaction_mode": "IMMEDIATE", "timeout": 20}
     )
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test_db.sqlite3")}
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.environ.get("OUTBOUND_TEST_DB", str(BASE_DIR / "test_db.sqlite3"))
+    }
 
 CACHES = {
     "default": {
