@@ -19,18 +19,34 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed
 
+# The demo site on SQLite (demo/db.sqlite3): admin / admin.
 demo: install
 	cd demo && ../$(BIN)/python manage.py migrate --no-input
-	cd demo && ../$(BIN)/python manage.py seed_demo
+	cd demo && ../$(BIN)/python manage.py seed_demo --port $(PORT)
 	cd demo && ../$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 # The whole suite, browser tests included, on SQLite (DATABASE_URL picks another).
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	cd demo && ../$(BIN)/python manage.py check --fail-level WARNING
-	cd demo && ../$(BIN)/python manage.py makemigrations --check --dry-run
+	@# The demo needs no database for these two; never touch the one under test.
+	cd demo && DATABASE_URL=sqlite:///:memory: ../$(BIN)/python manage.py check --fail-level WARNING
+	cd demo && DATABASE_URL=sqlite:///:memory: ../$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@# A swapped Page model (WAGTAIL_PAGE_MODEL) exists from Wagtail 8 on.
+	@if $(BIN)/python -c "import sys, wagtail; sys.exit(wagtail.VERSION < (8,))"; then \
+		echo "DJANGO_SETTINGS_MODULE=tests.swapped.settings pytest tests/swapped"; \
+		DJANGO_SETTINGS_MODULE=tests.swapped.settings $(BIN)/python -m pytest tests/swapped; \
+	else echo "Wagtail 7: no swappable Page model, tests/swapped not run"; fi
+
+test-sqlite: test
+
+test-postgres:
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(MAKE) test
+
+# Wagtail 7.0 LTS in its own virtualenv.
+test-wagtail7:
+	$(MAKE) test VENV=.venv7 WAGTAIL="wagtail>=7.0,<7.1"
 
 lint: install
 	$(BIN)/ruff check .
@@ -40,8 +56,12 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Benchmarks (not part of `make test`): see docs/benchmarks.md. Needs PostgreSQL,
+# wrk and Chromium; BENCH_ARGS="--only reports --clicks 200000" narrows it.
 bench: install
-	$(BIN)/python -m benchmarks
+	$(PYTHON) -m uv pip install --quiet --python $(BIN)/python -e ".[testing,bench]" \
+		|| $(BIN)/python -m pip install --quiet -e ".[testing,bench]"
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 # Rebuilds tracker.min.js from tracker.js (needs Node.js; users never do this).
 tracker:

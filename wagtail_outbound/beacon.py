@@ -24,6 +24,8 @@ _CONTROL = re.compile(
     r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]+"
 )
 _SPACE = re.compile(r"\s+")
+# ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+_PAGE_ID = re.compile(r"[0-9]{1,10}")
 
 
 class BeaconError(ValueError):
@@ -84,7 +86,7 @@ def parse_beacon(body, *, max_url_length=2048):
     page = data.get("page")
     if page in (None, ""):
         page_id = None
-    elif isinstance(page, str) and page.isdigit() and len(page) <= 10:
+    elif isinstance(page, str) and _PAGE_ID.fullmatch(page):
         page_id = int(page)
     elif isinstance(page, int) and not isinstance(page, bool):
         page_id = page

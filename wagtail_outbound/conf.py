@@ -16,6 +16,22 @@ DEFAULTS = {
     "WAGTAIL_OUTBOUND_CONFIG_CACHE_SECONDS": 300,
     # Name of the Django cache used for site configuration and rate limits.
     "WAGTAIL_OUTBOUND_CACHE": "default",
+    # Beacons accepted per client address: "60/m", "1000/h", "10/30s" or
+    # (count, seconds); None turns the limit off. Use a cache shared by every
+    # app server (Redis, Memcached) so the limit holds across them.
+    "WAGTAIL_OUTBOUND_RATE_LIMIT": "60/m",
+    # Header holding the client address set by a reverse proxy, such as
+    # "X-Forwarded-For" or "X-Real-IP"; None uses REMOTE_ADDR.
+    "WAGTAIL_OUTBOUND_CLIENT_IP_HEADER": None,
+    # Number of proxies in front of Django that append to that header; the
+    # client address is the entry this many places from the right.
+    "WAGTAIL_OUTBOUND_TRUSTED_PROXIES": 1,
+    # Opt-in write buffer: each server process holds up to this many clicks
+    # (0: off, every click is written before the answer) ...
+    "WAGTAIL_OUTBOUND_BUFFER_CLICKS": 0,
+    # ... for at most this many seconds, then writes them in one go. A crash
+    # loses what is held; a graceful stop writes it (see docs/benchmarks.md).
+    "WAGTAIL_OUTBOUND_BUFFER_SECONDS": 2,
 }
 
 

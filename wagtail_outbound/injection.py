@@ -2,18 +2,21 @@
 the site is already cached on the request by Wagtail and its configuration is
 cached by :mod:`wagtail_outbound.site_config`."""
 
+import re
+
 from django.forms.utils import flatatt
 from django.template.response import SimpleTemplateResponse
 from django.templatetags.static import static
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.safestring import mark_safe
-from wagtail.models import Site
 
 from .domains import site_hosts
-from .site_config import config_for_site
+from .site_config import config_for_site, site_for_request
 
-# Present in every tag we render; seen in a response, it means "already added".
+# Present in every tag we render; in a script tag of a response, it means
+# "already added" (the template tag was used). Page text may mention it freely.
 MARKER = "data-outbound-collect"
+_RENDERED_TAG = re.compile(rb"<script\b[^>]*\s" + MARKER.encode(), re.IGNORECASE)
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
@@ -24,23 +27,36 @@ def tracker_tag(request, page=None):
         return ""
     if page is not None and not getattr(page, "track_outbound_clicks", True):
         return ""
-    site = Site.find_for_request(request)
+    site = site_for_request(request)
     config = config_for_site(site)
     if not config.enabled:
         return ""
     internal = (*site_hosts(site.hostname), *config.internal_domains) if site else ()
+    try:
+        collect_url = reverse("wagtail_outbound:collect")
+    except NoReverseMatch:  # URLs not included: check E001 says so, pages still work
+        return ""
     attrs = {
         "src": static("wagtail_outbound/tracker.min.js"),
-        MARKER: reverse("wagtail_outbound:collect"),
+        MARKER: collect_url,
         "data-outbound-page": page.pk if page is not None else None,
         "data-outbound-internal": " ".join(internal) or None,
         "data-outbound-exclude": " ".join(config.excluded_domains) or None,
         "data-outbound-dnt": None if config.respect_privacy_signals else "0",
-        # django-csp exposes the request's nonce as request.csp_nonce.
-        "nonce": getattr(request, "csp_nonce", None) or None,
+        "nonce": _csp_nonce(request),
     }
     attrs = {name: value for name, value in attrs.items() if value is not None}
     return mark_safe(f"<script defer{flatatt(attrs)}></script>")  # noqa: S308
+
+
+def _csp_nonce(request):
+    """The nonce django-csp (or a similar middleware) exposes as ``request.csp_nonce``.
+
+    django-csp's lazy nonce is falsy until read, and reading it is what adds the
+    nonce to the response header, so it is converted with ``str()``, not ``bool()``.
+    """
+    nonce = getattr(request, "csp_nonce", None)
+    return str(nonce) if nonce is not None else None
 
 
 def is_html(response):
@@ -51,7 +67,7 @@ def is_html(response):
 def insert_tag(response, tag):
     """Insert ``tag`` right before the last ``</body>`` of a rendered response."""
     content = response.content
-    if not tag or MARKER.encode() in content:
+    if not tag or _RENDERED_TAG.search(content):
         return response
     position = content.lower().rfind(b"</body>")
     if position == -1:
@@ -66,7 +82,11 @@ def insert_tag(response, tag):
 
 def add_tracker(response, request, page):
     """Add the tracker to an HTML response served for ``page``."""
-    if getattr(response, "streaming", False) or not is_html(response):
+    if (
+        getattr(response, "streaming", False)
+        or not is_html(response)
+        or response.has_header("Content-Encoding")  # already compressed
+    ):
         return response
     tag = tracker_tag(request, page)
     if not tag:

@@ -92,10 +92,102 @@ class DailyClicks(models.Model):
                 name="wagtail_outbound_daily_unique",
             )
         ]
-        indexes = [models.Index(fields=["site", "day"], name="wagtail_outbound_day")]
+        indexes = [
+            models.Index(fields=["site", "day"], name="wagtail_outbound_day"),
+            # The report's event and category menus list the distinct values;
+            # most counters have neither, so these indexes stay small.
+            models.Index(
+                fields=["event"],
+                condition=~models.Q(event=""),
+                name="wagtail_outbound_event",
+            ),
+            models.Index(
+                fields=["category"],
+                condition=~models.Q(category=""),
+                name="wagtail_outbound_category",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.day} {self.link_id} {self.clicks}"
+
+
+class Span(models.TextChoices):
+    """Length of the period a roll-up row counts, starting on its ``day``."""
+
+    DAY = "d", _("day")
+    MONTH = "m", _("month")
+
+
+class SiteClicks(models.Model):
+    """Roll-up counter: clicks on a site per day and per calendar month.
+
+    Always exactly the sum of the matching :class:`DailyClicks` (updated in the
+    same transaction by ``recording``; ``recording.rebuild_rollups()`` rebuilds
+    it). A month row's ``day`` is the first of the month. Pruning counters
+    must prune this table too (or rebuild it).
+    """
+
+    site = models.ForeignKey(
+        "wagtailcore.Site", on_delete=models.CASCADE, related_name="+"
+    )
+    span = models.CharField(_("span"), max_length=1, choices=Span.choices)
+    day = models.DateField(_("first day"))
+    clicks = models.PositiveBigIntegerField(_("clicks"), default=0)
+
+    class Meta:
+        verbose_name = _("outbound clicks per site")
+        verbose_name_plural = _("outbound clicks per site")
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "span", "day"], name="wagtail_outbound_site_span"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["span", "day"], name="wagtail_outbound_site_day")
+        ]
+
+    def __str__(self):
+        return f"{self.span} {self.day} {self.clicks}"
+
+
+class LinkClicks(models.Model):
+    """Roll-up counter: clicks on a link per day and per calendar month, all
+    source pages, events and categories together.
+
+    Always exactly the sum of the matching :class:`DailyClicks` (same rules as
+    :class:`SiteClicks`). It has one row per link and month where the counters
+    have one per link, page, label and day, so the Domains report and the
+    dashboard read a year from it in milliseconds.
+    """
+
+    site = models.ForeignKey(
+        "wagtailcore.Site", on_delete=models.CASCADE, related_name="+"
+    )
+    span = models.CharField(_("span"), max_length=1, choices=Span.choices)
+    day = models.DateField(_("first day"))
+    link = models.ForeignKey(Link, on_delete=models.CASCADE, related_name="+")
+    clicks = models.PositiveBigIntegerField(_("clicks"), default=0)
+
+    class Meta:
+        verbose_name = _("outbound clicks per link")
+        verbose_name_plural = _("outbound clicks per link")
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "span", "day", "link"],
+                name="wagtail_outbound_link_span",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["span", "day", "link"], name="wagtail_outbound_link_day"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.span} {self.day} {self.link_id} {self.clicks}"
 
 
 @register_setting(icon="link-external")

@@ -1,5 +1,6 @@
 """Normalisation of target URLs. Pure functions, no request or ORM."""
 
+import ipaddress
 import re
 from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
 
@@ -10,6 +11,9 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 TRACKING_PARAMS = re.compile(r"^(utm_.*|fbclid|gclid|msclkid|mc_eid)$", re.IGNORECASE)
 EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _FORBIDDEN = re.compile(r"[\x00-\x20\x7f]")
+# Underscores are allowed because browsers accept them in hostnames.
+_LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
+MAX_HOST_LENGTH = 253
 
 
 class InvalidURL(ValueError):
@@ -36,10 +40,9 @@ def normalise_url(raw, *, max_length=2048):
     scheme = parts.scheme.lower()
     if scheme not in DEFAULT_PORTS:
         raise InvalidURL("url must use http or https")
-    host = normalise_host(parts.hostname or "")
-    if not host or not re.fullmatch(r"[a-z0-9.-]+|\[[0-9a-f:.]+\]", host):
-        raise InvalidURL("url has no valid host")
-    netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
+    host, netloc = _host(parts.hostname or "")
+    if port not in (None, DEFAULT_PORTS[scheme]):
+        netloc = f"{netloc}:{port}"
     # Re-quote so stored URLs never carry raw non-ASCII or markup characters.
     path = quote(parts.path or "/", safe="/%:@!$&'()*+,;=-._~")
     query = quote(parts.query, safe="/%:@!$&'()*+,;=-._~?")
@@ -47,6 +50,24 @@ def normalise_url(raw, *, max_length=2048):
     if len(url) > max_length:
         raise InvalidURL(f"url is longer than {max_length} characters")
     return url, host
+
+
+def _host(hostname):
+    """Return ``(host, netloc host)``; IPv6 addresses are bracketed in the URL."""
+    if ":" in hostname:
+        try:
+            address = ipaddress.IPv6Address(hostname)
+        except ValueError:
+            raise InvalidURL("url has no valid host") from None
+        return address.compressed, f"[{address.compressed}]"
+    host = normalise_host(hostname)
+    if (
+        not host
+        or len(host) > MAX_HOST_LENGTH
+        or not all(_LABEL.fullmatch(label) for label in host.split("."))
+    ):
+        raise InvalidURL("url has no valid host")
+    return host, host
 
 
 def clean_query(url, *, drop_all=False, dropped=()):

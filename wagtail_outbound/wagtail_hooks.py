@@ -3,9 +3,10 @@
 Each hook delegates to the module that owns the behaviour.
 """
 
+from django.urls import include, path
 from wagtail import hooks
 
-from . import injection
+from . import admin_urls, dashboard, injection, menu, permissions, rich_text
 
 
 # order=1 puts this inside Wagtail's view-restriction check (order 0), so
@@ -13,3 +14,45 @@ from . import injection
 @hooks.register("on_serve_page", order=1)
 def add_outbound_tracker(next_serve):
     return injection.serve_with_tracker(next_serve)
+
+
+# The "No tracking" toolbar control for links in rich text, on by default.
+@hooks.register("register_rich_text_features")
+def register_no_track_feature(features):
+    rich_text.register(features)
+
+
+# Reports: the permission, its menu item, admin URLs, dashboard and page actions.
+@hooks.register("register_permissions")
+def register_report_permission():
+    return permissions.permissions_for_group_editor()
+
+
+@hooks.register("register_admin_menu_item")
+def register_reports_menu_item():
+    return menu.menu_item()
+
+
+@hooks.register("register_admin_urls")
+def register_report_urls():
+    return [path("outbound/", include(admin_urls))]
+
+
+@hooks.register("construct_homepage_panels")
+def add_top_domains_panel(request, panels):
+    dashboard.add_panel(request, panels)
+
+
+@hooks.register("construct_homepage_summary_items")
+def add_clicks_summary_item(request, items):
+    dashboard.add_summary_item(request, items)
+
+
+@hooks.register("register_page_header_buttons")
+def add_page_header_button(page, user, view_name=None, next_url=None):
+    return menu.page_buttons(page, user)
+
+
+@hooks.register("register_page_listing_more_buttons")
+def add_page_listing_button(page, user, next_url=None):
+    return menu.page_buttons(page, user)

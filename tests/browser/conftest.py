@@ -4,7 +4,9 @@ CHROMIUM_PATH overrides /usr/bin/chromium. When Chromium is missing the
 browser tests fail (they never skip): CI installs it in .ci/run.
 """
 
+import json
 import os
+import re
 import time
 
 import pytest
@@ -21,6 +23,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--disable-dev-shm-usage",
 ]
+EXTERNAL = re.compile(r"^(?!https?://(localhost|127\.0\.0\.1)[:/])")
 DESKTOP_CHROME = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/156.0.0.0 Safari/537.36"
@@ -45,20 +48,28 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def context(browser):
+def new_context(browser, **options):
+    """A browser context as a visitor's desktop Chrome, kept off the internet."""
     # Headless Chromium announces itself as "HeadlessChrome", which the bot
     # filter rightly ignores: present the user agent of a desktop Chrome.
     context = browser.new_context(
-        viewport={"width": 1280, "height": 900}, user_agent=DESKTOP_CHROME
+        viewport={"width": 1280, "height": 900}, user_agent=DESKTOP_CHROME, **options
     )
     # External destinations are answered locally: tests never leave the machine.
+    # A regex, not a Python predicate: Playwright matches it in the browser's
+    # driver, so requests to the live server never wait for this thread.
     context.route(
-        lambda url: not url.startswith(("http://localhost", "http://127.0.0.1")),
+        EXTERNAL,
         lambda route: route.fulfill(
             status=200, content_type="text/html", body="<h1>external</h1>"
         ),
     )
+    return context
+
+
+@pytest.fixture
+def context(browser):
+    context = new_context(browser)
     yield context
     context.close()
 
@@ -72,11 +83,135 @@ def page(context):
     assert not errors, f"JavaScript errors on the page: {errors}"
 
 
-def wait_for(predicate, timeout=5.0, interval=0.05):
-    """Poll ``predicate`` until it returns a truthy value or ``timeout`` passes."""
+def wait_for(predicate, timeout=5.0, interval=0.05, page=None):
+    """Poll ``predicate`` until it returns a truthy value or ``timeout`` passes.
+
+    Pass the Playwright ``page`` whose events (requests, responses) the
+    predicate reads: waiting through it lets Playwright deliver them.
+    """
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
         if value or time.monotonic() > deadline:
             return value
-        time.sleep(interval)
+        if page is None:
+            time.sleep(interval)
+        else:
+            page.wait_for_timeout(interval * 1000)
+
+
+# The tracker's browser tests (tests/browser/test_tracker_*.py) share one
+# browser context per module and a page whose links each test writes.
+
+COLLECT = "/outbound/collect/"
+# Posted straight to the endpoint after a test's actions, bypassing the tracker:
+# once the server has stored it, every beacon sent before it has arrived too.
+SENTINEL = "https://sentinel.test/"
+SEND_SENTINEL = """([collect, url]) =>
+    navigator.sendBeacon(collect, JSON.stringify({url, source: location.href}))"""
+
+
+class TrackedTab:
+    """A browser tab on the live site's home page, an ``ArticlePage`` served by
+    Wagtail with the tracker injected, whose raw ``links`` HTML a test sets."""
+
+    def __init__(self, tab, sentinel_tab, server_url, site):
+        self.tab = tab
+        self.sentinel_tab = sentinel_tab
+        self.url = server_url + "/"
+        self.collect = server_url + COLLECT
+        self.site = site
+        self.home = site.root_page
+        self.posted = []  # bodies of every beacon the browser sent
+        tab.context.on("request", self._record)
+
+    def _record(self, request):
+        if request.method == "POST" and request.url == self.collect:
+            try:
+                self.posted.append(json.loads(request.post_data or ""))
+            except ValueError:
+                self.posted.append({"unparsed": request.post_data})
+
+    @property
+    def beacons(self):
+        """Bodies of the beacons the tracker sent, in order."""
+        return [body for body in self.posted if body.get("url") != SENTINEL]
+
+    def open(self, links="", **fields):
+        """Serve ``links`` on the home page, open it and return the tab."""
+        from tests.testapp.models import ArticlePage
+
+        ArticlePage.objects.filter(pk=self.home.pk).update(links=links, **fields)
+        self.tab.goto(self.url)
+        assert self.tab.evaluate("typeof wagtailOutbound") == "object", "no tracker"
+        return self.tab
+
+    def settle(self):
+        """Wait until the server has stored every beacon sent so far."""
+        from wagtail_outbound import stats
+        from wagtail_outbound.models import Link
+
+        # From another tab, which stays on this site whatever the test did.
+        self.sentinel_tab.evaluate(SEND_SENTINEL, [self.collect, SENTINEL])
+        self.poll(
+            lambda: (
+                any(body.get("url") == SENTINEL for body in self.posted)
+                and Link.objects.filter(url=SENTINEL).exists()
+            )
+        )
+        self.poll(lambda: stats.total_clicks() >= len(self.posted))
+
+    def poll(self, predicate, timeout=5.0):
+        # wait_for_timeout, unlike time.sleep, lets Playwright deliver events.
+        deadline = time.monotonic() + timeout
+        while not predicate() and time.monotonic() < deadline:
+            self.tab.wait_for_timeout(25)
+
+    def stored(self):
+        """Rows of ``(url, text, event, category, clicks)``, sentinel left out."""
+        from wagtail_outbound.models import DailyClicks
+
+        return list(
+            DailyClicks.objects.exclude(link__url=SENTINEL)
+            .order_by("link__url")
+            .values_list("link__url", "link__text", "event", "category", "clicks")
+        )
+
+
+@pytest.fixture(scope="module")
+def tracker_context(browser):
+    context = new_context(browser)
+    yield context
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def sentinel_tab(tracker_context, live_server):
+    """A tab on a plain page of the live site, the sentinel's sender."""
+    tab = tracker_context.new_page()
+    tab.goto(live_server.url + "/plain-json/")
+    return tab
+
+
+@pytest.fixture
+def tracked(tracker_context, sentinel_tab, live_server, site):
+    """A :class:`TrackedTab` on the live site; fails the test on any JS error.
+
+    Tests using it need ``django_db(transaction=True, serialized_rollback=True)``:
+    the live server sees only committed data, and the serialized rollback puts
+    back the root page that the previous test's flush removed.
+    """
+    site.hostname = "localhost"
+    site.port = int(live_server.url.rsplit(":", 1)[1])
+    site.save()
+    tab = tracker_context.new_page()
+    tab.set_default_timeout(10_000)
+    errors = []
+    tab.on("pageerror", lambda error: errors.append(error))
+    tracked = TrackedTab(tab, sentinel_tab, live_server.url, site)
+    yield tracked
+    tracker_context.remove_listener("request", tracked._record)
+    for page in tracker_context.pages:
+        if page != sentinel_tab:
+            page.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"

@@ -1,17 +1,24 @@
 from django.db import models
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
-from wagtail.fields import RichTextField
+from wagtail.admin.panels import FieldPanel
+from wagtail.blocks import RichTextBlock
+from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page
 
+from wagtail_outbound.models import OutboundTrackingMixin
 
-class ArticlePage(Page):
+
+class ArticlePage(OutboundTrackingMixin, Page):
     """A page rendered from a template with rich text, like most Wagtail sites."""
 
     body = RichTextField(blank=True)
+    content = StreamField([("text", RichTextBlock())], blank=True)
     links = models.TextField(blank=True, help_text="Raw HTML of extra links.")
     use_template_tag = models.BooleanField(default=False)
 
     template = "testapp/article_page.html"
+
+    content_panels = [*Page.content_panels, FieldPanel("body"), FieldPanel("content")]
 
 
 class OddResponsePage(Page):

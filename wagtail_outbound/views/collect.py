@@ -2,11 +2,13 @@
 
 Answers 204 when a click was recorded or deliberately ignored, 400 for an
 invalid beacon, 403 for a foreign origin or site, 405 for anything but POST,
-413 for a body above the limit and 503 when the database is unavailable.
+413 for a body above the limit, 429 when the client is over the rate limit
+and 503 when the database is unavailable.
 Never sets a cookie and never stores anything about the visitor.
 """
 
 import dataclasses
+import functools
 import logging
 from urllib.parse import urlsplit
 
@@ -16,14 +18,11 @@ from django.db import DatabaseError
 from django.http import HttpResponse, JsonResponse
 from django.http.request import split_domain_port
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
-from wagtail.models import Site
 
-from .. import conf
+from .. import buffer, conf, ratelimit
 from ..beacon import BeaconError, parse_beacon
 from ..domains import normalise_host, site_hosts
-from ..recording import record_click
-from ..site_config import config_for_site
+from ..site_config import config_for_site, site_for_request
 from ..urlnorm import clean_query
 
 logger = logging.getLogger(__name__)
@@ -68,7 +67,10 @@ def _read_body(request, limit):
         declared = 0
     if declared > limit:
         return None
-    body = request.read(limit + 1)
+    try:
+        body = request.read(limit + 1)
+    except OSError:  # the client went away mid-body (UnreadablePostError)
+        return b""
     return None if len(body) > limit else body
 
 
@@ -85,15 +87,42 @@ def _is_ignored(request, config):
     return not config.enabled
 
 
+def _database_errors_answer_503(view):
+    """A database that is down, refusing connections or locked anywhere on the
+    way (site lookup, settings, the write) answers 503 at once, never 500."""
+
+    @functools.wraps(view)
+    def wrapper(request):
+        try:
+            return view(request)
+        except DatabaseError:
+            logger.exception("wagtail-outbound could not reach the database")
+            response = _error(503, "temporarily unavailable")
+            response["Retry-After"] = "30"
+            return response
+
+    return wrapper
+
+
 @csrf_exempt
-@require_POST
+@_database_errors_answer_503
 def collect(request):
+    if request.method != "POST":
+        response = _error(405, "method not allowed")
+        response["Allow"] = "POST"
+        return response
+    # Counted before any other work, so a flood costs one cache round trip each.
+    wait = ratelimit.retry_after(request)
+    if wait:
+        response = _error(429, "too many requests")
+        response["Retry-After"] = str(wait)
+        return response
     body = _read_body(request, conf.get("WAGTAIL_OUTBOUND_MAX_BODY_BYTES"))
     if body is None:
         return _error(413, "body too large")
 
     host = _request_host(request)
-    site = Site.find_for_request(request) if host else None
+    site = site_for_request(request) if host else None
     if site is None:
         return _error(403, "unknown site")
     allowed_hosts = {host, *site_hosts(site.hostname)}
@@ -126,11 +155,5 @@ def collect(request):
         else (),
     )
     beacon = dataclasses.replace(beacon, url=url)
-    try:
-        record_click(site, beacon)
-    except DatabaseError:
-        logger.exception("wagtail-outbound could not record a click")
-        response = _error(503, "temporarily unavailable")
-        response["Retry-After"] = "30"
-        return response
+    buffer.record(site, beacon)
     return _no_content()

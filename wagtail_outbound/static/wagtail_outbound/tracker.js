@@ -4,114 +4,108 @@
  * It never changes navigation: no preventDefault, no delay, no rewritten
  * href, target or rel. tracker.min.js is this file minified (make tracker).
  */
-(function (win, doc) {
+((win, doc) => {
   "use strict";
   // Included twice (hook and template tag): only the first copy listens.
   if (win.wagtailOutbound) return;
 
-  var nav = navigator;
-  var script = doc.currentScript;
-  var config = (script && script.dataset) || {};
-  var collect = config.outboundCollect;
-  var internal = (config.outboundInternal || "").split(" ");
-  var excluded = (config.outboundExclude || "").split(" ");
-  var NO_TRACK = "[data-insights-no-track],[data-outbound-no-track]";
+  const nav = navigator;
+  const script = doc.currentScript;
+  const config = (script && script.dataset) || {};
+  // Resolved against the page's address, not document.baseURI: a <base href>
+  // pointing to another host must not send the beacon there.
+  const collect = config.outboundCollect && new URL(config.outboundCollect, location).href;
+  // The site's own hosts, internal domains and excluded domains are all skipped.
+  const skipped = [config.outboundInternal, config.outboundExclude].join(" ").split(" ");
+  const NO_TRACK = "[data-insights-no-track],[data-outbound-no-track]";
   // Do Not Track and Global Privacy Control are honoured unless the site opts out.
-  var optedOut =
+  const optedOut =
     config.outboundDnt != "0" &&
     (nav.doNotTrack == "1" || win.doNotTrack == "1" || nav.globalPrivacyControl);
 
   // "*.example.com" matches example.com and its sub-domains, nothing else.
-  function listed(host, patterns) {
-    return patterns.some(function (pattern) {
-      var base = pattern.replace(/^\*\./, "");
-      return (
-        host == pattern ||
-        (base != pattern && (host == base || host.slice(-base.length - 1) == "." + base))
-      );
-    });
-  }
+  const listed = (host) =>
+    skipped.some(
+      (pattern) =>
+        host == pattern || (pattern[0] == "*" && ("." + host).endsWith(pattern.slice(1)))
+    );
 
-  // Trimmed, whitespace collapsed, at most 255 characters, never half a character.
-  function cut(text) {
-    return Array.from(String(text || "").replace(/\s+/g, " ").trim())
-      .slice(0, 255)
+  // Trimmed, whitespace collapsed, at most `max` characters, never half of one
+  // (Array.from splits by code point, so an emoji is kept or dropped whole).
+  const cut = (text, max) =>
+    Array.from(String(text || "").replace(/\s+/g, " ").trim())
+      .slice(0, max)
       .join("");
-  }
 
-  function send(href, text, link) {
+  const send = (href, text, link) => {
     try {
       // Resolving against baseURI honours <base href>.
-      var url = new URL(href, doc.baseURI);
-      var host = url.hostname;
+      const url = new URL(href, doc.baseURI);
+      const host = url.hostname;
       if (
         optedOut ||
         !collect ||
         !/^https?:$/.test(url.protocol) ||
         host == location.hostname ||
-        listed(host, internal) ||
-        listed(host, excluded)
+        listed(host)
       ) return;
       url.hash = "";
-      var body = JSON.stringify({
+      // The seed's affiliate pattern; cut to the server's 64 characters so a
+      // long value cannot make the click rejected.
+      const label = (name) => cut(link && link.getAttribute("data-insights-" + name), 64);
+      const body = JSON.stringify({
         url: url.href,
-        text: cut(text),
+        text: cut(text, 255),
         source: location.origin + location.pathname,
         page: config.outboundPage,
-        event: link && link.getAttribute("data-insights-event"),
-        category: link && link.getAttribute("data-insights-category"),
+        event: label("event"),
+        category: label("category"),
       });
       // sendBeacon survives the page unloading; fetch keepalive is the fallback.
-      if (!(nav.sendBeacon && nav.sendBeacon(collect, body))) {
-        fetch(collect, { method: "POST", body: body, keepalive: true }).catch(function () {});
-      }
+      (nav.sendBeacon && nav.sendBeacon(collect, body)) ||
+        fetch(collect, { method: "POST", body, keepalive: true }).catch(() => {});
     } catch (error) {
       // A tracker must never break the page.
     }
-  }
+  };
 
-  function textOf(link) {
-    var image = link.querySelector("img[alt]");
-    return (
-      cut(link.textContent) ||
-      link.getAttribute("aria-label") ||
-      link.getAttribute("title") ||
-      (image && image.alt)
-    );
-  }
-
-  function onClick(event) {
+  const onClick = (event) => {
     // auxclick: only the middle button (1); a right click opens a menu, not a link.
     // detail > 1: the second click of a double click is the same visit.
     if ((event.type == "auxclick" && event.button != 1) || event.detail > 1) return;
     // composedPath() reaches into open shadow roots, unlike event.target.
-    var path = event.composedPath();
-    for (var i = 0; i < path.length; i++) {
-      var link = path[i];
-      var name = link.localName;
-      if (name != "a" && name != "area") continue;
-      // SVG links keep their href in an SVGAnimatedString.
-      var href = link.href && (link.href.baseVal == null ? link.href : link.href.baseVal);
-      if (!href) return;
+    const path = event.composedPath();
+    for (let i = 0; i < path.length; i++) {
+      const link = path[i];
+      if (link.localName != "a" && link.localName != "area") continue;
+      // SVG links keep their href (or xlink:href) in an SVGAnimatedString.
+      const href = link.href && (link.href.baseVal == null ? link.href : link.href.baseVal);
       // Opt-out on the link, on an ancestor, or on an element inside the link.
-      for (var j = i; j < path.length; j++) {
-        if (path[j].matches && path[j].matches(NO_TRACK)) return;
-      }
-      if (link.querySelector(NO_TRACK)) return;
-      return send(href, textOf(link), link);
+      if (
+        !href ||
+        path.slice(i).some((element) => element.matches && element.matches(NO_TRACK)) ||
+        link.querySelector(NO_TRACK)
+      ) return;
+      // Without text: aria-label, title, then the alt of an <area> or an image.
+      const image = link.querySelector("img[alt]") || link;
+      return send(
+        href,
+        link.textContent.trim() ||
+          link.getAttribute("aria-label") ||
+          link.getAttribute("title") ||
+          image.getAttribute("alt"),
+        link
+      );
     }
-  }
+  };
 
   // Capture phase on window: a page's stopPropagation cannot hide the click.
   win.addEventListener("click", onClick, true);
   win.addEventListener("auxclick", onClick, true);
 
-  // Manual tracking, as documented for Craft Insights: insights.trackOutbound(url, text).
-  var api = {
-    trackOutbound: function (url, text) {
-      send(url, text);
-    },
-  };
-  win.wagtailOutbound = api;
-  (win.insights = win.insights || {}).trackOutbound = api.trackOutbound;
+  // Manual tracking, as the seed documents it: insights.trackOutbound(url, text).
+  // An existing window.insights object is extended, not replaced.
+  const trackOutbound = (url, text) => send(url, text);
+  win.wagtailOutbound = { trackOutbound };
+  (win.insights = win.insights || {}).trackOutbound = trackOutbound;
 })(window, document);

@@ -1,0 +1,146 @@
+"""Run every benchmark: ``make bench`` or ``python -m benchmarks``.
+
+Prepares each database (migrate, demo pages, a seeded history of --clicks),
+then measures report queries and pages, page serving, click ingestion (direct
+and buffered) and the tracker, and prints one JSON line per measurement plus
+a summary. Results are also written to benchmarks/results/latest.json.
+
+    python -m benchmarks                       # everything, PostgreSQL and SQLite
+    python -m benchmarks --only reports --databases postgresql --clicks 200000
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from . import summary
+from .common import PG_URL, SQLITE_URL
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCHMARKS = ["reports", "serving", "ingestion", "tracker"]
+
+
+def django(url, *command):
+    env = {**os.environ, "DATABASE_URL": url}
+    env["DJANGO_SETTINGS_MODULE"] = "benchmarks.settings"
+    subprocess.run(
+        [sys.executable, "-m", "django", *command], cwd=ROOT, env=env, check=True
+    )
+
+
+def measure(url, module, *args):
+    env = {**os.environ, "DATABASE_URL": url or "", "PYTHONUNBUFFERED": "1"}
+    env["DJANGO_SETTINGS_MODULE"] = "benchmarks.settings"
+    output = subprocess.run(
+        [sys.executable, "-m", f"benchmarks.{module}", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    result = json.loads(output.strip().splitlines()[-1])
+    print(module, json.dumps(result), flush=True)
+    return result
+
+
+def create_pg_database(url):
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as connection:
+        exists = connection.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+        ).fetchone()
+        if not exists:
+            connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def seeded_clicks(url):
+    env = {**os.environ, "DATABASE_URL": url}
+    env["DJANGO_SETTINGS_MODULE"] = "benchmarks.settings"
+    code = (
+        "import django; django.setup(); from django.db.models import Sum; "
+        "from wagtail_outbound.models import DailyClicks; "
+        "print(DailyClicks.objects.aggregate(t=Sum('clicks'))['t'] or 0)"
+    )
+    output = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return int(output.stdout.strip())
+
+
+def prepare(url, clicks):
+    if url.startswith("postgres"):
+        create_pg_database(url)
+    django(url, "migrate", "--no-input", "-v0")
+    django(url, "seed_demo", "--days", "1", "-v0")
+    if seeded_clicks(url) != clicks:
+        django(url, "outbound_seed_history", "--clicks", str(clicks), "--replace")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks")
+    parser.add_argument("--only", nargs="+", choices=BENCHMARKS, default=BENCHMARKS)
+    parser.add_argument(
+        "--databases",
+        nargs="+",
+        choices=["postgresql", "sqlite"],
+        default=["postgresql", "sqlite"],
+    )
+    parser.add_argument("--postgresql-url", default=PG_URL)
+    parser.add_argument("--sqlite-url", default=SQLITE_URL)
+    parser.add_argument("--clicks", type=int, default=10_000_000)
+    parser.add_argument("--sqlite-clicks", type=int, default=1_000_000)
+    parser.add_argument("--no-seed", action="store_true")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--buffer", type=int, default=500)
+    parser.add_argument(
+        "--output", default=str(ROOT / "benchmarks" / "results" / "latest.json")
+    )
+    args = parser.parse_args(argv)
+
+    results = {}
+    urls = {"postgresql": args.postgresql_url, "sqlite": args.sqlite_url}
+    for database in args.databases:
+        url = urls[database]
+        if not args.no_seed:
+            clicks = args.clicks if database == "postgresql" else args.sqlite_clicks
+            prepare(url, clicks)
+        runs = str(args.runs)
+        if "reports" in args.only:
+            results[f"reports/{database}"] = measure(url, "reports", "--runs", runs)
+        if "serving" in args.only:
+            results[f"serving/{database}"] = measure(url, "serving", "--runs", runs)
+        if "ingestion" in args.only:
+            for buffer in (0, args.buffer):
+                results[f"ingestion/{database}/buffer={buffer}"] = measure(
+                    url,
+                    "ingestion",
+                    "--runs",
+                    str(max(3, args.runs // 2)),
+                    "--seconds",
+                    str(args.seconds),
+                    "--buffer",
+                    str(buffer),
+                )
+    if "tracker" in args.only:
+        results["tracker"] = measure(None, "tracker", "--runs", str(args.runs))
+    Path(args.output).parent.mkdir(exist_ok=True)
+    Path(args.output).write_text(json.dumps(results, indent=2) + "\n")
+    print(summary.render(results))
+    print(f"Results written to {args.output}")
+
+
+if __name__ == "__main__":
+    main()

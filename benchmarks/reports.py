@@ -1,0 +1,112 @@
+"""Report queries and pages over the seeded history (``outbound_seed_history``).
+
+For each period: the dashboard panel's query, each report table's query as its
+paginator runs it (row count, then the first page of 50 sorted by clicks), and
+the whole admin page rendered by a logged-in superuser.
+
+    DATABASE_URL=... python -m benchmarks.reports --runs 5
+"""
+
+import argparse
+import json
+import statistics
+from datetime import timedelta
+
+from .common import database_label, setup_django, timed_ms
+
+PER_PAGE = 50
+PERIODS = {"30": 30, "365": 365, "all": None}
+
+
+def median_ms(function, runs):
+    """Median of ``runs`` timed calls after one warm-up. Slow calls are not
+    worth the wait: over 2 s, the median of 3 calls (the first one included);
+    over 10 s, the first call alone."""
+    first = timed_ms(function)
+    if first > 10_000:
+        return round(first, 1)
+    if first > 2000:
+        times = [first, timed_ms(function), timed_ms(function)]
+    else:
+        times = [timed_ms(function) for _ in range(runs)]
+    return round(statistics.median(times), 1)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--no-pages", action="store_true")
+    parser.add_argument("--tables", nargs="+", default=["domains", "urls", "pages"])
+    args = parser.parse_args(argv)
+    setup_django()
+    from django.contrib.auth import get_user_model
+    from django.db.models import Sum
+    from django.test import Client
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from wagtail_outbound import dashboard, stats
+    from wagtail_outbound.models import DailyClicks
+
+    raw = DailyClicks.objects.aggregate(total=Sum("clicks"))["total"] or 0
+    result = {
+        "database": database_label(),
+        "clicks": raw,
+        "counters": DailyClicks.objects.count(),
+        "rollup_total_equals_raw": stats.total_clicks() == raw,
+        "periods": {},
+    }
+    today = timezone.localdate()
+
+    def panel():
+        dashboard.TopDomainsPanel().get_context_data({})
+
+    result["dashboard_panel_ms"] = median_ms(panel, args.runs)
+    result["dashboard_summary_ms"] = median_ms(
+        lambda: stats.total_clicks(start=today.replace(day=1), end=today), args.runs
+    )
+
+    client = None
+    if not args.no_pages:
+        user = get_user_model().objects.filter(is_superuser=True).first()
+        client = Client()
+        client.force_login(user)
+
+    tables = {
+        "domains": stats.domain_report,
+        "urls": stats.url_report,
+        "pages": stats.exit_page_report,
+    }
+    for period, days in PERIODS.items():
+        start = None if days is None else today - timedelta(days=days - 1)
+        end = None if days is None else today
+        figures = {}
+        for name, rows in tables.items():
+            if name not in args.tables:
+                continue
+
+            def table(rows=rows, start=start, end=end):
+                queryset = rows(start=start, end=end)
+                queryset.count()
+                return list(queryset[:PER_PAGE])
+
+            figures[name] = {"table_ms": median_ms(table, args.runs)}
+            if client is not None:
+                url = reverse(f"wagtail_outbound_reports:{name}") + f"?period={period}"
+
+                def page(url=url):
+                    response = client.get(url)
+                    assert response.status_code == 200, response.status_code
+
+                page_ms = median_ms(page, args.runs)
+                figures[name]["page_ms"] = page_ms
+                figures[name]["page_to_table"] = round(
+                    page_ms / figures[name]["table_ms"], 2
+                )
+        result["periods"][period] = figures
+    print(json.dumps(result))
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+"""CSV and XLSX export: the table on screen, all rows, formulas neutralised."""
+
+import csv
+import io
+from datetime import datetime, time
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from tests.reports_data import XSS_TEXT, bulk_seed, click, seed_basic, today
+from wagtail_outbound.export import neutralise
+
+DOMAINS = reverse("wagtail_outbound_reports:domains")
+URLS = reverse("wagtail_outbound_reports:urls")
+PAGES = reverse("wagtail_outbound_reports:pages")
+
+
+def csv_rows(response):
+    assert response["Content-Type"] == "text/csv"
+    body = b"".join(response.streaming_content).decode()
+    return list(csv.reader(io.StringIO(body)))
+
+
+def xlsx_rows(response):
+    workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    return [list(row) for row in workbook.active.iter_rows(values_only=True)]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("=HYPERLINK(1)", "'=HYPERLINK(1)"),
+        ("+1", "'+1"),
+        ("-1", "'-1"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("plain =1", "plain =1"),
+        ("", ""),
+        (5, 5),
+    ],
+)
+def test_neutralise(value, expected):
+    assert neutralise(value) == expected
+
+
+def test_csv_export_is_the_domains_table(admin_client, site, home):
+    seed_basic(site, home)
+    response = admin_client.get(DOMAINS, {"export": "csv", "ordering": "domain"})
+    assert "attachment" in response["Content-Disposition"]
+    assert csv_rows(response) == [
+        ["Domain", "Clicks", "% of clicks", "URLs", "Top source page"],
+        ["example.com", "2", "22.2", "1", home.url_path],
+        ["wagtail.org", "6", "66.7", "2", "/"],
+        ["bücher.example (xn--bcher-kva.example)", "1", "11.1", "1", "/"],
+    ]
+
+
+def test_xlsx_export_has_typed_cells(admin_client, site, home):
+    seed_basic(site, home)
+    response = admin_client.get(URLS, {"export": "xlsx", "domain": "example.com"})
+    rows = xlsx_rows(response)
+    assert rows[0] == [
+        "URL",
+        "Domain",
+        "Link text",
+        "Event",
+        "Category",
+        "Clicks",
+        "Source pages",
+        "Last clicked",
+    ]
+    assert rows[1][:3] == ["https://example.com/a", "example.com", "A"]
+    assert rows[1][5:7] == [2, 1]
+    assert rows[1][7] in (today(), datetime.combine(today(), time()))
+    assert len(rows) == 2
+
+
+def test_export_has_all_rows_not_just_the_page(admin_client, site):
+    bulk_seed(site, 60)
+    rows = csv_rows(admin_client.get(PAGES, {"export": "csv"}))
+    assert len(rows) == 61
+    assert rows[1][1:4] == ["/bulk-59/", "60", "1"]
+
+
+def test_export_follows_filters_and_sorting(admin_client, site, home):
+    seed_basic(site, home)
+    rows = csv_rows(
+        admin_client.get(URLS, {"export": "csv", "q": "wagtail", "ordering": "clicks"})
+    )
+    assert [row[0] for row in rows[1:]] == [
+        "https://wagtail.org/blog/",
+        "https://wagtail.org/docs/",
+    ]
+
+
+def test_formulas_from_visitors_are_neutralised_in_both_formats(admin_client, site):
+    click(
+        site,
+        "https://calc.example/",
+        text='=HYPERLINK("https://evil.example","x")',
+        event="+cmd",
+        category="@SUM(1)",
+    )
+    click(site, "https://calc.example/other", text=XSS_TEXT, event="-2")
+    csv_data = csv_rows(admin_client.get(URLS, {"export": "csv", "ordering": "url"}))
+    assert csv_data[1][2:5] == [
+        '\'=HYPERLINK("https://evil.example","x")',
+        "'+cmd",
+        "'@SUM(1)",
+    ]
+    assert csv_data[2][2:4] == [XSS_TEXT, "'-2"]
+    xlsx_data = xlsx_rows(admin_client.get(URLS, {"export": "xlsx", "ordering": "url"}))
+    assert xlsx_data[1][2:5] == csv_data[1][2:5]
+    assert xlsx_data[2][3] == "'-2"

@@ -1,0 +1,186 @@
+"""Faults: concurrent writers, locks and a database that is down."""
+
+import contextlib
+import json
+import sqlite3
+import threading
+import time
+
+import psycopg
+import pytest
+from django.db import connection
+from django.test import Client
+
+from wagtail_outbound import recording, stats
+from wagtail_outbound.models import DailyClicks, Link
+
+# Faults are tested on committed data, seen by several connections.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+def post(client, url="https://example.com/"):
+    return client.post(
+        "/outbound/collect/",
+        data=json.dumps({"url": url, "source": "http://testserver/"}),
+        content_type="text/plain",
+        HTTP_ORIGIN="http://testserver",
+    )
+
+
+@pytest.fixture(autouse=True)
+def no_rate_limit(settings):
+    settings.WAGTAIL_OUTBOUND_RATE_LIMIT = None
+
+
+@pytest.fixture
+def fresh_connection():
+    """Close the test's connection afterwards, so a broken or re-configured one
+    is never handed to the next test."""
+    settings_dict = dict(connection.settings_dict)
+    yield
+    connection.close()
+    connection.settings_dict.clear()
+    connection.settings_dict.update(settings_dict)
+
+
+@contextlib.contextmanager
+def write_lock(seconds):
+    """Hold the write lock of the click counters from another connection."""
+    ready = threading.Event()
+
+    def hold():
+        settings = connection.settings_dict
+        if connection.vendor == "sqlite":
+            other = sqlite3.connect(settings["NAME"], isolation_level=None)
+            other.execute("BEGIN EXCLUSIVE")
+        else:
+            other = psycopg.connect(
+                dbname=settings["NAME"],
+                user=settings["USER"],
+                host=settings["HOST"],
+                port=settings["PORT"] or 5432,
+                password=settings["PASSWORD"] or None,
+            )
+            other.execute("LOCK TABLE wagtail_outbound_dailyclicks IN EXCLUSIVE MODE")
+        ready.set()
+        time.sleep(seconds)
+        other.rollback()
+        other.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    ready.wait(10)
+    try:
+        yield
+    finally:
+        holder.join()
+
+
+def test_concurrent_writers_lose_no_click(site):
+    """8 app threads post 25 clicks each on two links, all at once."""
+    statuses = []
+    start = threading.Barrier(8)
+
+    def writer(number):
+        client = Client()
+        start.wait()
+        try:
+            for i in range(25):
+                url = f"https://example.com/{(number + i) % 2}"
+                statuses.append(post(client, url).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [204] * 200
+    assert stats.total_clicks() == 200
+    assert sorted(DailyClicks.objects.values_list("clicks", flat=True)) == [100, 100]
+    assert Link.objects.count() == 2
+
+
+def test_click_waits_for_a_short_lock_and_is_counted(client, site, fresh_connection):
+    post(client)  # create the counter row, so the next click is an UPDATE
+    with write_lock(0.5):
+        started = time.monotonic()
+        response = post(client)
+        waited = time.monotonic() - started
+    assert response.status_code == 204
+    assert waited >= 0.3
+    assert stats.total_clicks() == 2
+
+
+def test_database_locked_too_long_answers_503_quickly(client, site, fresh_connection):
+    post(client)
+    # A production timeout is seconds; a short one keeps the test quick.
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("PRAGMA busy_timeout = 50")
+        else:
+            cursor.execute("SET lock_timeout = '50ms'")
+    with write_lock(6):
+        started = time.monotonic()
+        response = post(client)
+        elapsed = time.monotonic() - started
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+    assert elapsed < 4
+    assert stats.total_clicks() == 1
+
+
+def test_retries_of_a_locked_sqlite_write_count_the_click_once(site, monkeypatch):
+    """The retry loop: two 'database is locked' failures, then success."""
+    from django.db import OperationalError
+
+    real = recording._increment
+    failures = []
+
+    def flaky(*args):
+        if len(failures) < 2:
+            failures.append(1)
+            raise OperationalError("database is locked")
+        return real(*args)
+
+    monkeypatch.setattr(recording, "_increment", flaky)
+    response = post(Client())
+    assert response.status_code == 204
+    assert len(failures) == 2
+    assert stats.total_clicks() == 1
+
+
+def test_unreachable_database_answers_503_fast(client, site, fresh_connection):
+    connection.close()
+    if connection.vendor == "sqlite":
+        connection.settings_dict["NAME"] = "/nonexistent/directory/db.sqlite3"
+    else:
+        connection.settings_dict.update(HOST="127.0.0.1", PORT="1")
+    started = time.monotonic()
+    response = post(client)  # caches are empty: even the site lookup fails
+    elapsed = time.monotonic() - started
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+    assert elapsed < 2
+
+
+def test_connection_killed_mid_life_answers_503(client, site, fresh_connection):
+    assert post(client).status_code == 204
+    if connection.vendor == "sqlite":
+        connection.connection.close()
+    else:
+        pid = connection.connection.info.backend_pid
+        settings = connection.settings_dict
+        with psycopg.connect(
+            dbname=settings["NAME"],
+            user=settings["USER"],
+            host=settings["HOST"],
+            port=settings["PORT"] or 5432,
+            autocommit=True,
+        ) as other:
+            other.execute("SELECT pg_terminate_backend(%s)", [pid])
+    started = time.monotonic()
+    response = post(client)
+    assert response.status_code == 503
+    assert time.monotonic() - started < 2

@@ -1,0 +1,582 @@
+"""Hostile input: generated requests never break the endpoint, never store an
+invalid click, and what is stored never injects into the admin.
+
+Hypothesis generates 10,000 requests to the collect endpoint in total (the
+``max_examples`` of the three endpoint tests), plus the values rendered in the
+reports. The seed is fixed (``derandomize``) so CI is reproducible; run with
+``--hypothesis-seed=random`` to explore further.
+"""
+
+import csv
+import io
+import json
+from html.parser import HTMLParser
+
+import openpyxl
+import pytest
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from wagtail_outbound import conf
+from wagtail_outbound.beacon import parse_beacon
+from wagtail_outbound.models import Link, fingerprint
+from wagtail_outbound.urlnorm import clean_query
+
+RANDOM_EXAMPLES = 4_000
+VALID_EXAMPLES = 2_500
+BROKEN_EXAMPLES = 3_500
+COLLECT = "/outbound/collect/"
+
+
+def examples(count):
+    """Hypothesis settings: ``count`` examples, reproducible, no time limit."""
+    return settings(
+        max_examples=count,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+
+
+# Every kind of character, lone surrogates included.
+ANY_CHAR = st.characters(codec=None, exclude_categories=())
+SURROGATE = st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF)
+NO_SURROGATE = st.characters(exclude_categories=("Cs",))
+METHODS = ["GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "PROPFIND"]
+CONTENT_TYPES = [
+    "text/plain",
+    "text/plain;charset=UTF-8",
+    "application/json",
+    "application/x-www-form-urlencoded",
+    "multipart/form-data; boundary=xyz",
+    "application/octet-stream",
+    "text/html",
+    "application/xml",
+    "",
+]
+HOSTS = [
+    "testserver",
+    "www.testserver",
+    "evil.example",
+    "testserver.evil.example",
+    "testserver:8080",
+    "bad host",
+    "[::1]",
+    "xn--bcher-kva.example",
+    "a" * 300,
+    "",
+]
+ORIGINS = [
+    "http://testserver",
+    "https://www.testserver",
+    "null",
+    "http://evil.example",
+    "http://testserver.evil.example",
+    "http://evil.example/?http://testserver",
+    "http://[::1",
+    "",
+]
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(ANY_CHAR, max_size=50),
+    lambda children: (
+        st.lists(children, max_size=5)
+        | st.dictionaries(st.text(ANY_CHAR, max_size=10), children, max_size=5)
+    ),
+    max_leaves=30,
+)
+
+
+def encode(data, ascii_only):
+    """JSON bytes; lone surrogates become \\ud800 escapes or raw invalid UTF-8."""
+    text = json.dumps(data, ensure_ascii=ascii_only)
+    return text.encode("utf-8", "surrogatepass")
+
+
+@st.composite
+def beacons(draw):
+    """A beacon the endpoint must accept and count, with any valid values."""
+    host = draw(
+        st.from_regex(
+            r"[a-z]([a-z0-9-]{0,18}[a-z0-9])?\.(com|org|example|test)", fullmatch=True
+        )
+    )
+    path = draw(st.text(NO_SURROGATE, max_size=60).filter(lambda p: "#" not in p))
+    path = "".join(c for c in path if ord(c) > 0x20 and c not in "\x7f?")
+    query = draw(st.text(NO_SURROGATE, max_size=40))
+    query = "".join(c for c in query if ord(c) > 0x20 and c not in "\x7f#")
+    data = {
+        "url": f"{draw(st.sampled_from(['http', 'https']))}://{host}/{path}"
+        + (f"?{query}" if query else ""),
+        "source": "http://testserver/"
+        + draw(st.from_regex(r"[\w/-]{0,40}", fullmatch=True)),
+    }
+    labels = st.text(NO_SURROGATE, max_size=40)
+    optional = {
+        "text": st.none() | st.text(NO_SURROGATE, max_size=120),
+        "event": st.none() | labels,
+        "category": st.none() | labels,
+        "page": st.none() | st.integers(1, 2**31 - 1) | st.just("42"),
+    }
+    for key, strategy in optional.items():
+        if draw(st.booleans()):
+            data[key] = draw(strategy)
+    return data
+
+
+def totals():
+    """Rows and clicks of every table the endpoint writes, in one query."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (SELECT COUNT(*) FROM wagtail_outbound_link),"
+            " (SELECT COUNT(*) FROM wagtail_outbound_sourcepage),"
+            " (SELECT COUNT(*) FROM wagtail_outbound_dailyclicks),"
+            " (SELECT COALESCE(SUM(clicks), 0) FROM wagtail_outbound_dailyclicks)"
+        )
+        return cursor.fetchone()
+
+
+def send(client, body, *, method="POST", content_type="text/plain", headers=()):
+    headers = dict(headers)
+    extra = {}
+    if "Host" in headers:
+        extra["HTTP_HOST"] = headers.pop("Host")
+    for name, value in headers.items():
+        extra["HTTP_" + name.upper().replace("-", "_")] = value
+    return client.generic(method, COLLECT, body, content_type=content_type, **extra)
+
+
+@pytest.fixture
+def endpoint(site, settings):
+    """The collect endpoint without a rate limit: the flood is tested elsewhere."""
+    settings.WAGTAIL_OUTBOUND_RATE_LIMIT = None
+    return Client()
+
+
+def test_random_requests_never_fail_and_only_valid_ones_store(endpoint):
+    runs = []
+    bodies = st.one_of(
+        st.binary(max_size=5000),
+        st.builds(encode, json_values, st.booleans()),
+        st.builds(encode, beacons(), st.booleans()).flatmap(
+            lambda body: st.integers(0, len(body)).map(lambda cut: body[:cut])
+        ),
+        st.builds(encode, beacons(), st.booleans()),
+        st.integers(1, 3000).map(lambda depth: b"[" * depth + b"]" * depth),
+        st.integers(1, 3000).map(lambda depth: b'{"url":' * depth),
+    )
+    header_values = st.text(
+        st.characters(min_codepoint=0x20, max_codepoint=0xFF), max_size=60
+    )
+    headers = st.fixed_dictionaries(
+        {},
+        optional={
+            "Host": st.sampled_from(HOSTS) | header_values,
+            "Origin": st.sampled_from(ORIGINS) | header_values,
+            "Referer": st.sampled_from(ORIGINS).map(lambda o: o + "/page/")
+            | header_values,
+            "User-Agent": st.sampled_from(["Googlebot/2.1", "Mozilla/5.0"]),
+        },
+    )
+
+    @examples(RANDOM_EXAMPLES)
+    @given(
+        body=bodies,
+        method=st.sampled_from(["POST"] * 4 + METHODS)
+        | st.from_regex(r"[A-Z]{1,10}", fullmatch=True),
+        content_type=st.sampled_from(CONTENT_TYPES) | header_values,
+        headers=headers,
+    )
+    def check(body, method, content_type, headers):
+        runs.append(1)
+        before = totals()
+        response = send(
+            endpoint, body, method=method, content_type=content_type, headers=headers
+        )
+        after = totals()
+        assert response.status_code in {204, 400, 403, 405, 413}, response.content
+        assert "Set-Cookie" not in response.headers
+        if response.status_code != 204:
+            assert after == before
+        else:
+            assert after[3] - before[3] in (0, 1)
+            if after[3] > before[3]:
+                assert method == "POST"
+                parse_beacon(body)  # only a valid beacon can have been counted
+
+    check()
+    print(f"\n{len(runs)} random requests")
+    assert len(runs) >= RANDOM_EXAMPLES
+
+
+def test_any_valid_beacon_stores_exactly_one_click(endpoint):
+    runs = []
+
+    @examples(VALID_EXAMPLES)
+    @given(
+        data=beacons(),
+        ascii_only=st.booleans(),
+        content_type=st.sampled_from(CONTENT_TYPES),
+        origin=st.sampled_from(
+            [
+                {"Origin": "http://testserver"},
+                {"Origin": "https://www.testserver"},
+                {"Referer": "http://testserver/some/page/?q=1"},
+            ]
+        ),
+    )
+    def check(data, ascii_only, content_type, origin):
+        runs.append(1)
+        body = encode(data, ascii_only)
+        before = totals()
+        response = send(endpoint, body, content_type=content_type, headers=origin)
+        after = totals()
+        if len(body) > conf.get("WAGTAIL_OUTBOUND_MAX_BODY_BYTES"):
+            assert response.status_code == 413
+            assert after == before
+            return
+        assert response.status_code == 204, (response.content, data)
+        assert after[3] == before[3] + 1
+        beacon = parse_beacon(body)
+        assert Link.objects.filter(
+            url_hash=fingerprint(clean_query(beacon.url))
+        ).exists()
+
+    check()
+    print(f"\n{len(runs)} valid beacons")
+    assert len(runs) >= VALID_EXAMPLES
+
+
+WRONG_TYPES = st.one_of(
+    st.integers(), st.floats(), st.booleans(), st.lists(st.integers(), max_size=3)
+) | st.dictionaries(st.text(max_size=3), st.integers(), max_size=2)
+
+# (what breaks the beacon, strategy of a change to (data, headers, method), status)
+BREAKAGES = {
+    "url of a wrong type": (
+        st.just("url").flatmap(
+            lambda key: st.one_of(WRONG_TYPES, st.none()).map(lambda v: ({key: v}, {}))
+        ),
+        400,
+    ),
+    "source of a wrong type": (
+        st.one_of(WRONG_TYPES, st.none()).map(lambda v: ({"source": v}, {})),
+        400,
+    ),
+    "text field of a wrong type": (
+        st.tuples(st.sampled_from(["text", "event", "category"]), WRONG_TYPES).map(
+            lambda kv: ({kv[0]: kv[1]}, {})
+        ),
+        400,
+    ),
+    "page not a positive 32-bit integer": (
+        st.one_of(
+            st.integers(max_value=0),
+            st.integers(min_value=2**31),
+            st.floats(),
+            st.booleans(),
+            st.text(max_size=12).filter(
+                lambda t: (
+                    t and not (t.isdigit() and len(t) <= 10 and 0 < int(t) < 2**31)
+                )
+            ),
+            st.lists(st.integers(), max_size=2),
+        ).map(lambda v: ({"page": v}, {})),
+        400,
+    ),
+    "unknown field": (
+        st.text(min_size=1, max_size=20)
+        .filter(
+            lambda k: k not in {"url", "text", "source", "page", "event", "category"}
+        )
+        .map(lambda k: ({k: 1}, {})),
+        400,
+    ),
+    "text too long": (
+        st.integers(256, 600).map(lambda n: ({"text": "x" * n}, {})),
+        400,
+    ),
+    "label too long": (
+        st.tuples(st.sampled_from(["event", "category"]), st.integers(65, 300)).map(
+            lambda kv: ({kv[0]: "y" * kv[1]}, {})
+        ),
+        400,
+    ),
+    "url too long": (
+        st.integers(2049, 3500).map(
+            lambda n: ({"url": "https://example.com/" + "a" * (n - 20)}, {})
+        ),
+        400,
+    ),
+    "lone surrogate": (
+        st.tuples(
+            st.sampled_from(["url", "text", "source", "event", "category"]), SURROGATE
+        ).map(lambda kv: ({kv[0]: "https://example.com/" + kv[1]}, {})),
+        400,
+    ),
+    "url not http(s)": (
+        st.sampled_from(
+            [
+                "javascript:alert(1)",
+                "JaVaScRiPt:alert(1)",
+                "data:text/html,<script>alert(1)</script>",
+                "vbscript:msgbox",
+                "ftp://example.com/",
+                "//example.com/",
+                "/relative",
+                "https://",
+                "https://exa mple.com/",
+                "https://example.com:99999/",
+                "https://<script>/",
+            ]
+        ).map(lambda url: ({"url": url}, {})),
+        400,
+    ),
+    "source on another site": (
+        st.sampled_from(
+            [
+                "http://evil.example/",
+                "http://other.test/",
+                "http://testserver.evil.example/",
+                "javascript:alert(1)",
+            ]
+        ).map(lambda source: ({"source": source}, {})),
+        {400, 403},
+    ),
+    "foreign or missing origin": (
+        st.sampled_from(
+            [
+                {"Origin": "http://evil.example"},
+                {"Origin": "null"},
+                {"Origin": ""},
+                {"Origin": "http://testserver.evil.example"},
+                {"Referer": "http://evil.example/testserver/"},
+                {},
+            ]
+        ).map(lambda headers: ({}, {"__headers__": headers})),
+        403,
+    ),
+    "wrong method": (
+        st.sampled_from(METHODS).map(lambda method: ({}, {"__method__": method})),
+        405,
+    ),
+    "body too large": (
+        st.integers(4097, 20_000).map(lambda n: ({}, {"__pad__": n})),
+        413,
+    ),
+    "truncated": (st.just(({}, {"__truncate__": True})), 400),
+    "not an object": (
+        st.one_of(
+            st.lists(st.integers(), max_size=3), st.text(max_size=10), st.integers()
+        ).map(lambda value: ({}, {"__replace__": value})),
+        400,
+    ),
+}
+
+
+def test_broken_beacons_are_refused_and_store_nothing(endpoint):
+    runs = []
+
+    @examples(BROKEN_EXAMPLES)
+    @given(
+        data=beacons(),
+        breakage=st.sampled_from(sorted(BREAKAGES)).flatmap(
+            lambda name: st.tuples(st.just(name), BREAKAGES[name][0])
+        ),
+        ascii_only=st.booleans(),
+        cut=st.floats(0, 0.999),
+    )
+    def check(data, breakage, ascii_only, cut):
+        runs.append(1)
+        name, (changes, how) = breakage
+        data = {**data, **changes}
+        headers = how.get("__headers__", {"Origin": "http://testserver"})
+        body = encode(how.get("__replace__", data), ascii_only)
+        if "__pad__" in how:
+            body = body[:-1] + b" " * how["__pad__"] + b"}"
+        if "__truncate__" in how:
+            body = body[: int(len(body) * cut)]
+        expected = BREAKAGES[name][1]
+        expected = expected if isinstance(expected, set) else {expected}
+        if len(body) > conf.get("WAGTAIL_OUTBOUND_MAX_BODY_BYTES") and name not in {
+            "wrong method",
+            "foreign or missing origin",
+        }:
+            expected = {413}
+        before = totals()
+        response = send(
+            endpoint, body, method=how.get("__method__", "POST"), headers=headers
+        )
+        assert response.status_code in expected, (name, response.content, body[:200])
+        assert totals() == before
+
+    check()
+    print(f"\n{len(runs)} broken beacons")
+    assert len(runs) >= BROKEN_EXAMPLES
+
+
+# What is stored, shown to editors
+
+PAYLOADS = [
+    "<script>pwned()</script>",
+    '"><pwned x=1>',
+    "'><img src=x onerror=pwned()>",
+    "javascript:pwned()",
+    '=HYPERLINK("http://evil.example","pwned")',
+    "+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(1+1)",
+    "\t=1+1",
+    "{{ pwned }}",
+    "{% pwned %}",
+    "</td></tr></table><pwned>",
+]
+
+hostile_text = st.one_of(
+    st.sampled_from(PAYLOADS),
+    st.builds(
+        lambda a, payload, b: a + payload + b,
+        st.text(NO_SURROGATE, max_size=10),
+        st.sampled_from(PAYLOADS),
+        st.text(NO_SURROGATE, max_size=10),
+    ),
+)
+
+
+class InjectionFinder(HTMLParser):
+    """Collects elements and attributes that a payload would have created."""
+
+    def __init__(self):
+        super().__init__()
+        self.found = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in {"pwned", "img"} and any("pwned" in (v or "") for _, v in attrs):
+            self.found.append((tag, attrs))
+        if tag == "pwned":
+            self.found.append((tag, attrs))
+        for name, value in attrs:
+            value = (value or "").strip().lower()
+            if name.startswith("on") and "pwned" in value:
+                self.found.append((tag, name, value))
+            if name in {"href", "src", "action", "formaction"} and value.startswith(
+                ("javascript:", "data:", "vbscript:")
+            ):
+                self.found.append((tag, name, value))
+
+    def handle_data(self, data):
+        if "pwned()" in data and self.lasttag == "script":
+            self.found.append(("script", data))
+
+
+def injections(html):
+    finder = InjectionFinder()
+    finder.feed(html)
+    return finder.found
+
+
+def report_pages(client, url):
+    """Every page of a paginated report."""
+    page = 1
+    while True:
+        response = client.get(url, {"p": page})
+        assert response.status_code == 200
+        html = response.content.decode()
+        yield html
+        if f"p={page + 1}" not in html:
+            return
+        page += 1
+
+
+def spreadsheet_cells(client, url):
+    csv_text = client.get(url, {"export": "csv"}).getvalue().decode("utf-8-sig")
+    cells = [cell for row in csv.reader(io.StringIO(csv_text)) for cell in row]
+    workbook = openpyxl.load_workbook(
+        io.BytesIO(client.get(url, {"export": "xlsx"}).getvalue())
+    )
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows(values_only=True):
+            cells.extend(cell for cell in row if isinstance(cell, str))
+    return cells
+
+
+def test_stored_values_never_inject_into_reports_or_exports(
+    endpoint, admin_client, home
+):
+    stored = []
+
+    @examples(150)
+    @given(
+        text=hostile_text,
+        event=hostile_text.map(lambda t: t[:64]),
+        category=hostile_text.map(lambda t: t[:64]),
+        path=hostile_text,
+    )
+    def record(text, event, category, path):
+        data = {
+            "url": "https://example.com/"
+            + "".join(c for c in path if ord(c) > 0x20 and c not in "#\x7f"),
+            "source": "http://testserver/",
+            "page": home.pk,
+            "text": text,
+            "event": event,
+            "category": category,
+        }
+        response = send(
+            endpoint, encode(data, True), headers={"Origin": "http://testserver"}
+        )
+        if response.status_code == 204:
+            stored.append(data)
+
+    record()
+    assert len(stored) >= 100
+    reports = [
+        reverse("wagtail_outbound_reports:domains"),
+        reverse("wagtail_outbound_reports:urls"),
+        reverse("wagtail_outbound_reports:pages"),
+    ]
+    rendered = [
+        html
+        for url in [*reports, reverse("wagtailadmin_home")]
+        for html in report_pages(admin_client, url)
+    ]
+    # The link texts are on screen (escaped), so the check has something to find.
+    assert any("&lt;script&gt;pwned()" in html for html in rendered)
+    for html in rendered:
+        assert injections(html) == []
+    for url in reports:
+        for cell in spreadsheet_cells(admin_client, url):
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+    # Stored URLs are re-quoted: no markup character survives into them.
+    for url in Link.objects.values_list("url", flat=True):
+        assert not set(url) & set('<>"` \\'), url
+
+
+def test_beacon_naming_a_site_the_host_does_not_serve_is_refused(endpoint, site):
+    from wagtail.models import Page, Site
+
+    root = Page.get_first_root_node()
+    other = Site.objects.create(
+        hostname="other.test",
+        port=80,
+        root_page=root.add_child(instance=Page(title="Other", slug="other")),
+    )
+    before = totals()
+    for host, source in [
+        ("testserver", f"http://{other.hostname}/"),
+        (other.hostname, "http://testserver/"),
+    ]:
+        body = encode({"url": "https://example.com/", "source": source}, True)
+        response = send(
+            endpoint, body, headers={"Host": host, "Origin": f"http://{host}"}
+        )
+        assert response.status_code == 403, response.content
+    assert totals() == before

@@ -1,0 +1,202 @@
+"""outbound_prune: click history older than each site's retention is deleted."""
+
+import datetime
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+from django.db.models import Sum
+from django.utils import timezone
+from wagtail.models import Page, Site
+
+from wagtail_outbound import retention
+from wagtail_outbound.beacon import parse_beacon
+from wagtail_outbound.models import DailyClicks, Link, OutboundSettings, SourcePage
+from wagtail_outbound.recording import record_click
+from wagtail_outbound.tasks import prune_outbound_history
+
+# The cut-off of a 30-day retention falls in the middle of October.
+TODAY = datetime.date(2026, 11, 27)
+
+
+def days_ago(days):
+    return TODAY - datetime.timedelta(days=days)
+
+
+def click(site, url, day, source="/"):
+    host = site.hostname
+    beacon = parse_beacon(
+        json.dumps({"url": url, "source": f"http://{host}{source}"}).encode()
+    )
+    record_click(site, beacon, day=day)
+
+
+def keep_days(site, days):
+    settings = OutboundSettings.for_site(site)
+    settings.retention_days = days
+    settings.save()
+
+
+def age_links(days=2):
+    """Links are only pruned a while after they were first seen."""
+    Link.objects.update(created_at=timezone.now() - datetime.timedelta(days=days))
+
+
+def snapshot():
+    """Every counter of every counter table, to prove nothing else changed."""
+    return {
+        model._meta.label: sorted(
+            tuple(row.values()) for row in model.objects.values().order_by("pk")
+        )
+        for model in retention.counter_models()
+    }
+
+
+def assert_rollups_match_counters():
+    """Each roll-up row equals the sum of the counters it covers."""
+    for model in retention.counter_models():
+        if not any(f.name == "span" for f in model._meta.concrete_fields):
+            continue
+        keys = [
+            f.attname
+            for f in model._meta.concrete_fields
+            if f.name not in {"id", "site", "span", "day", "clicks"}
+        ]
+        for row in model.objects.values():
+            start = row["day"]
+            if row["span"] == "m":
+                end = (start + datetime.timedelta(days=32)).replace(day=1)
+            else:
+                end = start + datetime.timedelta(days=1)
+            expected = DailyClicks.objects.filter(
+                site_id=row["site_id"],
+                day__gte=start,
+                day__lt=end,
+                **{key: row[key] for key in keys},
+            ).aggregate(total=Sum("clicks"))["total"]
+            assert row["clicks"] == expected, (model, row)
+
+
+@pytest.fixture
+def other_site(site):
+    root = Page.get_first_root_node()
+    home = root.add_child(instance=Page(title="Other", slug="other-home"))
+    return Site.objects.create(hostname="other.test", port=80, root_page=home)
+
+
+def test_counters_older_than_retention_are_deleted_and_newer_kept(site):
+    keep_days(site, 30)
+    for age in (400, 31, 30, 29, 0):
+        click(site, "https://example.com/", days_ago(age))
+    retention.prune(today=TODAY)
+    kept = sorted(DailyClicks.objects.values_list("day", flat=True))
+    assert kept == [days_ago(30), days_ago(29), TODAY]
+    assert_rollups_match_counters()
+
+
+def test_default_retention_is_365_days(site):
+    for age in (366, 365, 1):
+        click(site, "https://example.com/", days_ago(age))
+    counts = retention.prune(today=TODAY)
+    assert counts["wagtail_outbound.DailyClicks"] == 1
+    assert sorted(DailyClicks.objects.values_list("day", flat=True)) == [
+        days_ago(365),
+        days_ago(1),
+    ]
+
+
+def test_each_site_keeps_its_own_retention(site, other_site):
+    keep_days(site, 30)
+    click(site, "https://example.com/", days_ago(100))
+    click(other_site, "https://example.com/", days_ago(100))
+    retention.prune(today=TODAY)
+    assert list(DailyClicks.objects.values_list("site_id", flat=True)) == [
+        other_site.pk
+    ]
+
+
+def test_prune_is_idempotent(site):
+    keep_days(site, 30)
+    for age in (45, 35, 10, 0):
+        click(site, f"https://example.com/{age}", days_ago(age))
+    age_links()
+    first = retention.prune(today=TODAY)
+    after_first = snapshot()
+    second = retention.prune(today=TODAY)
+    assert sum(first.values()) > 0
+    assert set(second.values()) == {0}
+    assert snapshot() == after_first
+
+
+def test_roll_ups_stay_equal_to_the_counters_across_the_cut_off_month(site):
+    keep_days(site, 30)  # first kept day: 2026-10-28
+    for age in range(60):
+        click(site, "https://example.com/a", days_ago(age))
+        if age % 3 == 0:
+            click(site, "https://example.com/b", days_ago(age), source="/blog/")
+    assert_rollups_match_counters()
+    retention.prune(today=TODAY)
+    assert_rollups_match_counters()
+    assert DailyClicks.objects.filter(day__lt=days_ago(30)).count() == 0
+
+
+def test_dry_run_counts_exactly_what_a_run_deletes_and_deletes_nothing(site):
+    keep_days(site, 30)
+    click(site, "https://old.example/", days_ago(40), source="/old/")
+    click(site, "https://example.com/", days_ago(40))
+    click(site, "https://example.com/", days_ago(1))
+    age_links()
+    before = snapshot()
+    links, pages = Link.objects.count(), SourcePage.objects.count()
+    would = retention.prune(today=TODAY, dry_run=True)
+    assert snapshot() == before
+    assert (Link.objects.count(), SourcePage.objects.count()) == (links, pages)
+    assert retention.prune(today=TODAY) == would
+    assert would["wagtail_outbound.Link"] == 1
+    assert would["wagtail_outbound.SourcePage"] == 1
+
+
+def test_links_and_pages_no_counter_refers_to_are_deleted(site):
+    keep_days(site, 30)
+    click(site, "https://gone.example/", days_ago(90), source="/gone/")
+    click(site, "https://kept.example/", days_ago(90))
+    click(site, "https://kept.example/", days_ago(2))
+    age_links()
+    retention.prune(today=TODAY)
+    assert list(Link.objects.values_list("domain", flat=True)) == ["kept.example"]
+    assert list(SourcePage.objects.values_list("path", flat=True)) == ["/"]
+
+
+def test_a_new_link_is_not_pruned_while_its_click_may_be_in_flight(site):
+    Link.objects.create(
+        url="https://new.example/", url_hash="x" * 64, domain="new.example"
+    )
+    retention.prune(today=TODAY)
+    assert Link.objects.filter(domain="new.example").exists()
+
+
+def test_command_prints_counts_and_dry_run_keeps_everything(site):
+    keep_days(site, 30)
+    click(site, "https://example.com/", days_ago(50))
+    click(site, "https://example.com/", days_ago(5))
+    dry = io.StringIO()
+    call_command("outbound_prune", "--dry-run", stdout=dry)
+    assert "Would delete 1 wagtail_outbound.DailyClicks rows" in dry.getvalue()
+    assert DailyClicks.objects.count() == 2
+    out = io.StringIO()
+    call_command("outbound_prune", stdout=out)
+    assert "Deleted 1 wagtail_outbound.DailyClicks rows" in out.getvalue()
+    assert DailyClicks.objects.count() == 1
+    again = io.StringIO()
+    call_command("outbound_prune", stdout=again)
+    assert "Deleted 0 rows in total" in again.getvalue()
+
+
+def test_prune_runs_as_a_django_task(site, django_capture_on_commit_callbacks):
+    keep_days(site, 30)
+    click(site, "https://example.com/", timezone.localdate() - datetime.timedelta(60))
+    with django_capture_on_commit_callbacks(execute=True):
+        prune_outbound_history.enqueue()
+    assert DailyClicks.objects.count() == 0
+    assert prune_outbound_history.call()["wagtail_outbound.DailyClicks"] == 0

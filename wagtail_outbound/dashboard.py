@@ -1,0 +1,70 @@
+"""The dashboard panel "Top outbound domains" and the month's summary item."""
+
+from datetime import timedelta
+
+from django import forms
+from django.urls import reverse
+from django.utils import timezone
+from wagtail.admin.site_summary import SummaryItem
+from wagtail.admin.ui.components import Component
+
+from . import stats
+from .permissions import user_can_view_reports
+from .tables import readable_domain, report_url
+
+PERIOD_DAYS = 30
+TOP = 10
+
+
+class TopDomainsPanel(Component):
+    """Top 10 domains of the last 30 days, with the change against the 30 before."""
+
+    name = "outbound_top_domains"
+    order = 150
+    template_name = "wagtail_outbound/dashboard/top_domains.html"
+
+    @property
+    def media(self):
+        return forms.Media(css={"all": ["wagtail_outbound/reports.css"]})
+
+    def get_context_data(self, parent_context):
+        end = timezone.localdate()
+        start = end - timedelta(days=PERIOD_DAYS - 1)
+        previous_start = start - timedelta(days=PERIOD_DAYS)
+        rows = list(stats.domain_trend(None, start, end, previous_start, limit=TOP))
+        for row in rows:
+            row["readable"] = readable_domain(row["domain"])
+            row["change"] = row["clicks"] - row["previous"]
+            row["url"] = report_url("urls", domain=row["domain"], period=PERIOD_DAYS)
+        return {
+            "rows": rows,
+            "report_url": reverse("wagtail_outbound_reports:domains"),
+            "days": PERIOD_DAYS,
+        }
+
+
+class ClicksSummaryItem(SummaryItem):
+    """This month's outbound clicks, among the dashboard's summary numbers."""
+
+    order = 500
+    template_name = "wagtail_outbound/dashboard/summary_item.html"
+
+    def is_shown(self):
+        return user_can_view_reports(self.request.user)
+
+    def get_context_data(self, parent_context):
+        today = timezone.localdate()
+        start = today.replace(day=1)
+        return {
+            "total": stats.total_clicks(start=start, end=today),
+            "report_url": report_url("domains", start=start, end=today),
+        }
+
+
+def add_panel(request, panels):
+    if user_can_view_reports(request.user):
+        panels.append(TopDomainsPanel())
+
+
+def add_summary_item(request, items):
+    items.append(ClicksSummaryItem(request))

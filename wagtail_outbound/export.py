@@ -1,0 +1,41 @@
+"""CSV and XLSX export of a report table, built on Wagtail's own
+``SpreadsheetExportMixin`` (streaming CSV, write-only XLSX, date handling).
+
+What Wagtail does not do is neutralise spreadsheet formulas in CSV; URLs, link
+text, events and categories come from a public beacon, so every text cell that
+a spreadsheet could read as a formula is prefixed with an apostrophe, in both
+formats.
+"""
+
+from wagtail.admin.views.mixins import SpreadsheetExportMixin
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def neutralise(value):
+    """Make a text cell inert in spreadsheets (OWASP "CSV injection")."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+class TableExportMixin(SpreadsheetExportMixin):
+    """Export the rows of a django-tables2 table exactly as its columns show them."""
+
+    def export_table(self, table, export_format, filename):
+        columns = [column for column in table.columns if column.visible]
+        self.list_export = [column.name for column in columns]
+        self.export_headings = {column.name: column.header for column in columns}
+        self.export_filename = filename
+        values = table.as_values(
+            exclude_columns=[c.name for c in table.columns if not c.visible]
+        )
+        next(values)  # the header row; headings come from export_headings
+        return self.as_spreadsheet(values, export_format)
+
+    def to_row_dict(self, item):
+        return dict(zip(self.list_export, item, strict=True))
+
+    def preprocess_field_value(self, field, value, export_format):
+        value = super().preprocess_field_value(field, neutralise(value), export_format)
+        return neutralise(value)

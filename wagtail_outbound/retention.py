@@ -1,0 +1,158 @@
+"""Deleting click history older than each site's retention setting.
+
+Used by the ``outbound_prune`` management command and the
+``prune_outbound_history`` task. Every table of counters (any model of this
+app with a ``site`` and a ``day``) is pruned with the same cut-off, so totals
+and roll-ups keep agreeing; links and source pages that no row refers to any
+more are deleted as well.
+"""
+
+import datetime
+
+from django.apps import apps
+from django.db import models, transaction
+from django.db.models import Exists, F, OuterRef, Sum
+from django.utils import timezone
+
+DEFAULT_RETENTION_DAYS = 365
+# A link this new may belong to a click being recorded at this very moment.
+ORPHAN_GRACE = datetime.timedelta(days=1)
+
+
+def counter_models():
+    """Every model of this app that holds counters per site and day."""
+    found = []
+    for model in apps.get_app_config("wagtail_outbound").get_models():
+        fields = {f.name: f for f in model._meta.get_fields()}
+        if isinstance(fields.get("site"), models.ForeignKey) and isinstance(
+            fields.get("day"), models.DateField
+        ):
+            found.append(model)
+    return found
+
+
+def retention_by_site():
+    """``{site_id: retention_days}`` for every site; 365 days when unset."""
+    from wagtail.models import Site
+
+    from .models import OutboundSettings
+
+    configured = dict(OutboundSettings.objects.values_list("site_id", "retention_days"))
+    return {
+        site_id: configured.get(site_id) or DEFAULT_RETENTION_DAYS
+        for site_id in Site.objects.values_list("pk", flat=True)
+    }
+
+
+def first_kept_day(today, retention_days):
+    """Keeping 365 days keeps today and the 365 days before it."""
+    return today - datetime.timedelta(days=retention_days)
+
+
+def unreferenced(model):
+    """Rows of ``model`` that no row of any other model points to (including
+    relations declared with ``related_name="+"``)."""
+    queryset = model.objects.all()
+    for relation in model._meta.get_fields(include_hidden=True):
+        if not (relation.auto_created and not relation.concrete):
+            continue
+        if not (relation.one_to_many or relation.one_to_one):
+            continue
+        referring = relation.related_model.objects.filter(
+            **{relation.field.name: OuterRef("pk")}
+        )
+        queryset = queryset.filter(~Exists(referring))
+    return queryset
+
+
+def _month_start(day):
+    return day.replace(day=1)
+
+
+def _rollup_keys(model):
+    """Attribute names a roll-up row is counted by, besides site, span and day."""
+    return [
+        field.attname
+        for field in model._meta.concrete_fields
+        if field.name not in {"id", "site", "span", "day", "clicks"}
+    ]
+
+
+def _prune_rollup(model, site_id, first_kept):
+    """Keep a roll-up equal to the sum of the counters left after pruning.
+
+    Day rows and months wholly before the cut-off go; the month the cut-off
+    falls in loses exactly the clicks of its pruned days, by a decrement that
+    commutes with clicks being recorded at the same time.
+    """
+    from .models import DailyClicks
+
+    month = _month_start(first_kept)
+    deleted = _deleted(
+        model.objects.filter(site_id=site_id, span="d", day__lt=first_kept)
+    ) + _deleted(model.objects.filter(site_id=site_id, span="m", day__lt=month))
+    if month == first_kept:
+        return deleted
+    keys = _rollup_keys(model)
+    old = DailyClicks.objects.filter(
+        site_id=site_id, day__gte=month, day__lt=first_kept
+    )
+    pruned = (
+        old.values(*keys).annotate(pruned=Sum("clicks"))
+        if keys
+        else [old.aggregate(pruned=Sum("clicks", default=0))]
+    )
+    for row in pruned:
+        pruned_clicks = row.pop("pruned")
+        model.objects.filter(site_id=site_id, span="m", day=month, **row).update(
+            clicks=F("clicks") - pruned_clicks
+        )
+    deleted += _deleted(
+        model.objects.filter(site_id=site_id, span="m", day=month, clicks__lte=0)
+    )
+    return deleted
+
+
+def _is_rollup(model):
+    """Roll-ups count a day or a whole month in each row (``span``)."""
+    return any(field.name == "span" for field in model._meta.concrete_fields)
+
+
+def _deleted(queryset):
+    return queryset.delete()[1].get(queryset.model._meta.label, 0)
+
+
+def prune(*, today=None, dry_run=False):
+    """Delete counters older than each site's retention, then orphaned rows.
+
+    Returns ``{model label: rows deleted}``. Idempotent: a second run deletes
+    nothing. With ``dry_run`` the same work is done in a transaction that is
+    rolled back, so the counts are exactly what a real run would delete.
+    """
+    from .models import Link, SourcePage
+
+    today = today or timezone.localdate()
+    counts = {}
+    with transaction.atomic():
+        retention = retention_by_site()
+        tables = counter_models()
+        # Roll-ups first: they are corrected from the counters about to go.
+        tables.sort(key=lambda model: not _is_rollup(model))
+        for model in tables:
+            counts[model._meta.label] = 0
+            for site_id, days in retention.items():
+                first_kept = first_kept_day(today, days)
+                counts[model._meta.label] += (
+                    _prune_rollup(model, site_id, first_kept)
+                    if _is_rollup(model)
+                    else _deleted(
+                        model.objects.filter(site_id=site_id, day__lt=first_kept)
+                    )
+                )
+        counts[SourcePage._meta.label] = _deleted(unreferenced(SourcePage))
+        counts[Link._meta.label] = _deleted(
+            unreferenced(Link).filter(created_at__lt=timezone.now() - ORPHAN_GRACE)
+        )
+        if dry_run:
+            transaction.set_rollback(True)
+    return counts

@@ -1,0 +1,280 @@
+"""django-tables2 tables for the reports, rendered with Wagtail's listing markup.
+
+Rows are the dictionaries returned by ``wagtail_outbound.stats``. Columns that
+need another query (top source page, page titles, share of all clicks) are
+filled by ``decorate()`` for the rows actually shown, so a table renders with
+the same number of queries whatever its length. Everything a visitor can send
+(URL, link text, event, category, path) is escaped by ``format_html``, and only
+http(s) URLs ever become links.
+"""
+
+from urllib.parse import urlsplit
+
+import django_tables2 as tables
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
+
+from . import stats
+
+PER_PAGE = 50
+
+
+def readable_domain(domain):
+    """The Unicode form of a punycode (IDN) host, or the host itself."""
+    try:
+        return domain.encode("ascii").decode("idna")
+    except UnicodeError:
+        return domain
+
+
+def is_web_url(url):
+    """Only http(s) URLs may become links (never ``javascript:`` and friends)."""
+    try:
+        return urlsplit(url).scheme.lower() in ("http", "https")
+    except ValueError:
+        return False
+
+
+def report_url(tab, **params):
+    """URL of a report tab narrowed by ``params`` (drill-down)."""
+    url = reverse(f"wagtail_outbound_reports:{tab}")
+    params = {key: value for key, value in params.items() if value not in (None, "")}
+    return f"{url}?{urlencode(params)}" if params else url
+
+
+def page_model():
+    try:
+        import swapper  # Wagtail 8: the page model is swappable.
+    except ImportError:
+        from wagtail.models import Page
+
+        return Page
+    return swapper.load_model("wagtailcore", "Page")
+
+
+class ReportTable(tables.Table):
+    """Base for the three report tables.
+
+    ``filters`` are the stats keyword arguments the rows were queried with;
+    ``drilldown`` are the query-string parameters kept by drill-down links.
+    """
+
+    class Meta:
+        template_name = "wagtail_outbound/reports/table.html"
+        attrs = {"class": "listing"}
+        order_by_field = "ordering"
+        page_field = "p"
+        orderable = True
+
+    verbose_name_plural = _("rows")
+
+    def __init__(self, data, *, filters, drilldown=None, **kwargs):
+        super().__init__(data, **kwargs)
+        self.filters = filters
+        self.drilldown = drilldown or {}
+
+    def decorate(self, records, all_rows=False):
+        """Fetch what the rows need beyond ``stats``' row dictionaries.
+
+        ``records`` are the rows shown (one page), or every row when
+        ``all_rows`` (export): then the lookups run without an id list.
+        """
+
+    def drill(self, tab, **params):
+        return report_url(tab, **{**self.drilldown, **params})
+
+
+class DomainTable(ReportTable):
+    class Meta(ReportTable.Meta):
+        pass
+
+    domain = tables.Column(verbose_name=_("Domain"))
+    clicks = tables.Column(verbose_name=_("Clicks"), order_by=("clicks", "domain"))
+    share = tables.Column(
+        verbose_name=_("% of clicks"),
+        accessor="clicks",
+        order_by=("clicks", "domain"),
+    )
+    urls = tables.Column(verbose_name=_("URLs"), order_by=("urls", "domain"))
+    top_source = tables.Column(
+        verbose_name=_("Top source page"), empty_values=(), orderable=False
+    )
+
+    verbose_name_plural = _("domains")
+
+    def decorate(self, records, all_rows=False):
+        self.total = stats.matching_total(**self.filters)
+        domains = None if all_rows else [record["domain"] for record in records]
+        self.top_sources = stats.top_source_per_domain(domains=domains, **self.filters)
+
+    def render_domain(self, value):
+        readable = readable_domain(value)
+        link = format_html(
+            '<a href="{}">{}</a>', self.drill("urls", domain=value), readable
+        )
+        if readable == value:
+            return link
+        return format_html(
+            '{}<div class="w-text-grey-400"><small>{}</small></div>', link, value
+        )
+
+    def value_domain(self, value):
+        readable = readable_domain(value)
+        return readable if readable == value else f"{readable} ({value})"
+
+    def render_share(self, value):
+        return f"{self.value_share(value):.1f}"
+
+    def value_share(self, value):
+        return round(100 * value / self.total, 1) if self.total else 0.0
+
+    def render_urls(self, value, record):
+        return format_html(
+            '<a href="{}">{}</a>', self.drill("urls", domain=record["domain"]), value
+        )
+
+    def value_urls(self, value):
+        return value
+
+    def render_top_source(self, record):
+        top = self.top_sources.get(record["domain"])
+        if not top:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a> <small>({})</small>',
+            self.drill("urls", source=top["source_ref"]),
+            top["path"],
+            top["clicks"],
+        )
+
+    def value_top_source(self, record):
+        top = self.top_sources.get(record["domain"])
+        return top["path"] if top else ""
+
+
+class UrlTable(ReportTable):
+    class Meta(ReportTable.Meta):
+        pass
+
+    url = tables.Column(verbose_name=_("URL"))
+    domain = tables.Column(verbose_name=_("Domain"), order_by=("domain", "url"))
+    text = tables.Column(verbose_name=_("Link text"), order_by=("text", "url"))
+    event = tables.Column(verbose_name=_("Event"), order_by=("event", "url"))
+    category = tables.Column(verbose_name=_("Category"), order_by=("category", "url"))
+    clicks = tables.Column(verbose_name=_("Clicks"), order_by=("clicks", "url"))
+    sources = tables.Column(verbose_name=_("Source pages"), order_by=("sources", "url"))
+    last_day = tables.DateColumn(
+        verbose_name=_("Last clicked"), order_by=("last_day", "url")
+    )
+
+    verbose_name_plural = _("URLs")
+
+    def render_url(self, value):
+        if not is_web_url(value):
+            return value
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener noreferrer">{}</a>',
+            value,
+            value,
+        )
+
+    def value_url(self, value):
+        return value
+
+    def render_domain(self, value):
+        return format_html(
+            '<a href="{}">{}</a>',
+            self.drill("urls", domain=value),
+            readable_domain(value),
+        )
+
+    def value_domain(self, value):
+        return readable_domain(value)
+
+    def render_sources(self, value, record):
+        return format_html(
+            '<a href="{}">{}</a>', self.drill("pages", link=record["link_id"]), value
+        )
+
+    def value_sources(self, value):
+        return value
+
+    def value_last_day(self, value):
+        return value
+
+
+class ExitPageTable(ReportTable):
+    class Meta(ReportTable.Meta):
+        pass
+
+    title = tables.Column(
+        verbose_name=_("Page"), accessor="page_id", empty_values=(), orderable=False
+    )
+    path = tables.Column(verbose_name=_("Path"))
+    clicks = tables.Column(verbose_name=_("Clicks"), order_by=("clicks", "path"))
+    destinations = tables.Column(
+        verbose_name=_("Destinations"), order_by=("destinations", "path")
+    )
+    top_domain = tables.Column(
+        verbose_name=_("Top destination domain"), empty_values=(), orderable=False
+    )
+
+    verbose_name_plural = _("pages")
+
+    def decorate(self, records, all_rows=False):
+        sources = None if all_rows else [record["source_id"] for record in records]
+        self.top_domains = stats.top_domain_per_source(sources=sources, **self.filters)
+        page_ids = {record["page_id"] for record in records if record["page_id"]}
+        self.titles = (
+            dict(
+                page_model().objects.filter(pk__in=page_ids).values_list("pk", "title")
+            )
+            if page_ids
+            else {}
+        )
+
+    def render_title(self, value):
+        title = self.titles.get(value)
+        if title is None:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("wagtailadmin_pages:edit", args=[value]),
+            title,
+        )
+
+    def value_title(self, value):
+        return self.titles.get(value, "")
+
+    def render_path(self, value, record):
+        return format_html(
+            '<a href="{}">{}</a>', self.drill("urls", source=record["source_id"]), value
+        )
+
+    def value_path(self, value):
+        return value
+
+    def render_destinations(self, value, record):
+        return format_html(
+            '<a href="{}">{}</a>', self.drill("urls", source=record["source_id"]), value
+        )
+
+    def value_destinations(self, value):
+        return value
+
+    def render_top_domain(self, record):
+        top = self.top_domains.get(record["source_id"])
+        if not top:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a> <small>({})</small>',
+            self.drill("urls", domain=top["domain"]),
+            readable_domain(top["domain"]),
+            top["clicks"],
+        )
+
+    def value_top_domain(self, record):
+        top = self.top_domains.get(record["source_id"])
+        return readable_domain(top["domain"]) if top else ""
