@@ -184,3 +184,21 @@ def test_connection_killed_mid_life_answers_503(client, site, fresh_connection):
     response = post(client)
     assert response.status_code == 503
     assert time.monotonic() - started < 2
+
+
+def test_unreachable_cache_costs_queries_not_clicks_or_pages(client, site, settings):
+    """The cache only saves queries: with it down, pages keep their tracker and
+    clicks are still recorded, read from and written to the database."""
+    settings.CACHES = {
+        **settings.CACHES,
+        "down": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        },
+    }
+    settings.WAGTAIL_OUTBOUND_CACHE = "down"
+    page = client.get("/")
+    assert page.status_code == 200
+    assert b"data-outbound-collect" in page.content
+    assert [post(client).status_code for _ in range(3)] == [204, 204, 204]
+    assert stats.total_clicks() == 3

@@ -1,6 +1,7 @@
 """The per-client rate limit of the collect endpoint."""
 
 import json
+import logging
 import multiprocessing
 import time
 import uuid
@@ -262,12 +263,21 @@ def test_flood_from_one_client_records_at_most_the_limit(
 
 def _app_server(requests, queue):
     """One app server: its own process, its own Django state, the shared cache."""
+    # Connections inherited from the parent belong to it: drop them without
+    # closing the parent's socket, and start from a clean connection state.
+    for conn in connections.all(initialized_only=True):
+        conn.connection = None
+        conn.connect()
     client = Client()
+    errors = []
+    handler = logging.Handler()
+    handler.emit = lambda record: errors.append(record.exc_text or record.getMessage())
+    logging.getLogger("wagtail_outbound").addHandler(handler)
     statuses = [
         post(client, "https://shared.example/", FLOODER).status_code
         for _ in range(requests)
     ]
-    queue.put(statuses)
+    queue.put((statuses, errors[:3]))
     connections.close_all()
 
 
@@ -281,11 +291,13 @@ def _run_app_servers(count, requests):
     ]
     for server in servers:
         server.start()
-    statuses = [queue.get(timeout=120) for _ in servers]
+    results = [queue.get(timeout=120) for _ in servers]
     for server in servers:
         server.join(timeout=30)
         assert server.exitcode == 0
-    return [status for run in statuses for status in run]
+    errors = [error for _, run_errors in results for error in run_errors]
+    assert not errors, errors
+    return [status for run, _ in results for status in run]
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

@@ -1,11 +1,14 @@
 """Per-site tracking configuration, cached so page views cost no query."""
 
+import logging
 from dataclasses import dataclass
 
 from django.core.cache import caches
 
 from . import conf
 from .domains import matches_any, parse_domain_list, site_hosts
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,16 @@ def _cache():
     return caches[conf.get("WAGTAIL_OUTBOUND_CACHE")]
 
 
+# The cache only saves queries: when it is unreachable, pages and the endpoint
+# read the database instead of failing.
+def _cache_call(method, *args):
+    try:
+        return getattr(_cache(), method)(*args)
+    except Exception:
+        logger.warning("wagtail-outbound: cache %s failed", method, exc_info=True)
+        return None
+
+
 def _key(site_id):
     return f"wagtail_outbound:config:{site_id}"
 
@@ -74,12 +87,13 @@ def site_for_request(request):
         key = f"{request._get_raw_host()}|{request.get_port()}"
     except Exception:  # a malformed Host header: let Wagtail decide
         return Site.find_for_request(request)
-    hosts = _cache().get(_SITES_KEY) or {}
+    hosts = _cache_call("get", _SITES_KEY) or {}
     if key in hosts:
         return hosts[key]
     site = Site.find_for_request(request)
     if len(hosts) < MAX_CACHED_HOSTS:
-        _cache().set(
+        _cache_call(
+            "set",
             _SITES_KEY,
             {**hosts, key: site},
             conf.get("WAGTAIL_OUTBOUND_CONFIG_CACHE_SECONDS"),
@@ -88,25 +102,28 @@ def site_for_request(request):
 
 
 def forget_sites():
-    _cache().delete(_SITES_KEY)
+    _cache_call("delete", _SITES_KEY)
 
 
 def config_for_site(site):
     """Return the ``SiteConfig`` of a Wagtail ``Site`` (defaults when unset)."""
     if site is None:
         return SiteConfig()
-    config = _cache().get(_key(site.pk))
+    config = _cache_call("get", _key(site.pk))
     if config is None:
         from .models import OutboundSettings
 
         settings = OutboundSettings.objects.filter(site_id=site.pk).first()
         config = SiteConfig.from_settings(settings) if settings else SiteConfig()
-        _cache().set(
-            _key(site.pk), config, conf.get("WAGTAIL_OUTBOUND_CONFIG_CACHE_SECONDS")
+        _cache_call(
+            "set",
+            _key(site.pk),
+            config,
+            conf.get("WAGTAIL_OUTBOUND_CONFIG_CACHE_SECONDS"),
         )
     return config
 
 
 def forget_site(site_id):
     """Drop the cached configuration so the next page view sees a change."""
-    _cache().delete(_key(site_id))
+    _cache_call("delete", _key(site_id))

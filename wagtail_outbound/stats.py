@@ -36,9 +36,7 @@ from .domains import normalise_host
 from .models import DailyClicks, LinkClicks, SiteClicks, Span
 
 
-def clicks(site=None, start=None, end=None):
-    """The daily counters in range, for further filtering."""
-    qs = DailyClicks.objects.all()
+def _in_range(qs, site=None, start=None, end=None):
     if site is not None:
         qs = qs.filter(site=site)
     if start is not None:
@@ -46,6 +44,11 @@ def clicks(site=None, start=None, end=None):
     if end is not None:
         qs = qs.filter(day__lte=end)
     return qs
+
+
+def clicks(site=None, start=None, end=None):
+    """The daily counters in range, for further filtering."""
+    return _in_range(DailyClicks.objects.all(), site, start, end)
 
 
 def _next_month(day):
@@ -265,7 +268,7 @@ def _link_filters(qs, search, domain, link):
             | Q(link__domain__icontains=search)
             | Q(link__text__icontains=search)
         )
-        ascii_search = _to_punycode(search)
+        ascii_search = normalise_host(search)
         if ascii_search and ascii_search != search:
             match |= Q(link__domain__icontains=ascii_search)
         qs = qs.filter(match)
@@ -277,21 +280,7 @@ def _link_filters(qs, search, domain, link):
 
 
 def _daily_rollup(site=None, start=None, end=None):
-    qs = SiteClicks.objects.filter(span=Span.DAY)
-    if site is not None:
-        qs = qs.filter(site=site)
-    if start is not None:
-        qs = qs.filter(day__gte=start)
-    if end is not None:
-        qs = qs.filter(day__lte=end)
-    return qs
-
-
-def _to_punycode(text):
-    try:
-        return text.strip().lower().encode("idna").decode("ascii")
-    except UnicodeError:
-        return ""
+    return _in_range(SiteClicks.objects.filter(span=Span.DAY), site, start, end)
 
 
 def matching_total(site=None, start=None, end=None, **filters):
