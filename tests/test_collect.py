@@ -297,7 +297,7 @@ def test_database_failure_gets_503_and_no_500(client, site, monkeypatch):
     def fail(*args, **kwargs):
         raise OperationalError("database is down")
 
-    monkeypatch.setattr("wagtail_outbound.recording._increment", fail)
+    monkeypatch.setattr("wagtail_outbound.recording._write", fail)
     response = post(client)
     assert response.status_code == 503
     assert response["Retry-After"]

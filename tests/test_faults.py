@@ -135,7 +135,7 @@ def test_retries_of_a_locked_sqlite_write_count_the_click_once(site, monkeypatch
     """The retry loop: two 'database is locked' failures, then success."""
     from django.db import OperationalError
 
-    real = recording._increment
+    real = recording._write
     failures = []
 
     def flaky(*args):
@@ -144,7 +144,7 @@ def test_retries_of_a_locked_sqlite_write_count_the_click_once(site, monkeypatch
             raise OperationalError("database is locked")
         return real(*args)
 
-    monkeypatch.setattr(recording, "_increment", flaky)
+    monkeypatch.setattr(recording, "_write", flaky)
     response = post(Client())
     assert response.status_code == 204
     assert len(failures) == 2

@@ -73,9 +73,13 @@ class DailyClicks(models.Model):
         "wagtailcore.Site", on_delete=models.CASCADE, related_name="+"
     )
     day = models.DateField(_("day"))
-    link = models.ForeignKey(Link, on_delete=models.CASCADE, related_name="daily")
+    # Indexed below with the day: the reports read a few links' or pages'
+    # counters over a range of days.
+    link = models.ForeignKey(
+        Link, on_delete=models.CASCADE, related_name="daily", db_index=False
+    )
     source = models.ForeignKey(
-        SourcePage, on_delete=models.CASCADE, related_name="daily"
+        SourcePage, on_delete=models.CASCADE, related_name="daily", db_index=False
     )
     event = models.CharField(_("event"), max_length=64, blank=True)
     category = models.CharField(_("category"), max_length=64, blank=True)
@@ -94,6 +98,10 @@ class DailyClicks(models.Model):
         ]
         indexes = [
             models.Index(fields=["site", "day"], name="wagtail_outbound_day"),
+            models.Index(fields=["link", "day"], name="wagtail_outbound_daily_link"),
+            models.Index(
+                fields=["source", "day"], name="wagtail_outbound_daily_source"
+            ),
             # The report's event and category menus list the distinct values;
             # most counters have neither, so these indexes stay small.
             models.Index(
@@ -119,14 +127,19 @@ class Span(models.TextChoices):
     MONTH = "m", _("month")
 
 
-class SiteClicks(models.Model):
-    """Roll-up counter: clicks on a site per day and per calendar month.
+class RollUp(models.Model):
+    """A roll-up counter: the clicks of one day, or of one calendar month (its
+    ``day`` is then the first of the month), counted by ``counted_by``.
 
-    Always exactly the sum of the matching :class:`DailyClicks` (updated in the
-    same transaction by ``recording``; ``recording.rebuild_rollups()`` rebuilds
-    it). A month row's ``day`` is the first of the month. Pruning counters
-    must prune this table too (or rebuild it).
+    Always exactly the sum of the matching :class:`DailyClicks`: ``recording``
+    updates every roll-up in the click's transaction, ``retention`` prunes
+    them with the counters, and ``recording.rebuild_rollups()`` recomputes
+    them after bulk writes.
     """
+
+    # Field name in this model -> the DailyClicks lookup it is counted by.
+    counted_by = {}
+    spans = (Span.DAY, Span.MONTH)
 
     site = models.ForeignKey(
         "wagtailcore.Site", on_delete=models.CASCADE, related_name="+"
@@ -136,9 +149,20 @@ class SiteClicks(models.Model):
     clicks = models.PositiveBigIntegerField(_("clicks"), default=0)
 
     class Meta:
+        abstract = True
+        default_permissions = ()
+
+    def __str__(self):
+        keys = " ".join(str(getattr(self, name)) for name in self.counted_by)
+        return f"{self.span} {self.day} {keys} {self.clicks}".replace("  ", " ")
+
+
+class SiteClicks(RollUp):
+    """Clicks on a site per day and per month: totals and the chart."""
+
+    class Meta(RollUp.Meta):
         verbose_name = _("outbound clicks per site")
         verbose_name_plural = _("outbound clicks per site")
-        default_permissions = ()
         constraints = [
             models.UniqueConstraint(
                 fields=["site", "span", "day"], name="wagtail_outbound_site_span"
@@ -148,32 +172,18 @@ class SiteClicks(models.Model):
             models.Index(fields=["span", "day"], name="wagtail_outbound_site_day")
         ]
 
-    def __str__(self):
-        return f"{self.span} {self.day} {self.clicks}"
 
+class LinkClicks(RollUp):
+    """Clicks on a link per day and per month, all source pages, events and
+    categories together: the URLs report's ranking."""
 
-class LinkClicks(models.Model):
-    """Roll-up counter: clicks on a link per day and per calendar month, all
-    source pages, events and categories together.
+    counted_by = {"link_id": "link_id"}
 
-    Always exactly the sum of the matching :class:`DailyClicks` (same rules as
-    :class:`SiteClicks`). It has one row per link and month where the counters
-    have one per link, page, label and day, so the Domains report and the
-    dashboard read a year from it in milliseconds.
-    """
-
-    site = models.ForeignKey(
-        "wagtailcore.Site", on_delete=models.CASCADE, related_name="+"
-    )
-    span = models.CharField(_("span"), max_length=1, choices=Span.choices)
-    day = models.DateField(_("first day"))
     link = models.ForeignKey(Link, on_delete=models.CASCADE, related_name="+")
-    clicks = models.PositiveBigIntegerField(_("clicks"), default=0)
 
-    class Meta:
+    class Meta(RollUp.Meta):
         verbose_name = _("outbound clicks per link")
         verbose_name_plural = _("outbound clicks per link")
-        default_permissions = ()
         constraints = [
             models.UniqueConstraint(
                 fields=["site", "span", "day", "link"],
@@ -186,8 +196,94 @@ class LinkClicks(models.Model):
             )
         ]
 
-    def __str__(self):
-        return f"{self.span} {self.day} {self.link_id} {self.clicks}"
+
+class DomainClicks(RollUp):
+    """Clicks on a domain per day and per month: the dashboard panel and the
+    Domains report's ranking, without reading a row per link."""
+
+    counted_by = {"domain": "link__domain"}
+
+    domain = models.CharField(_("domain"), max_length=253)
+
+    class Meta(RollUp.Meta):
+        verbose_name = _("outbound clicks per domain")
+        verbose_name_plural = _("outbound clicks per domain")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "span", "day", "domain"],
+                name="wagtail_outbound_domain_span",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["span", "day", "domain"], name="wagtail_outbound_domain_day"
+            )
+        ]
+
+
+class SourceClicks(RollUp):
+    """Clicks from a source page per day and per month: the Exit pages
+    report's ranking."""
+
+    counted_by = {"source_id": "source_id"}
+
+    source = models.ForeignKey(SourcePage, on_delete=models.CASCADE, related_name="+")
+
+    class Meta(RollUp.Meta):
+        verbose_name = _("outbound clicks per source page")
+        verbose_name_plural = _("outbound clicks per source page")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "span", "day", "source"],
+                name="wagtail_outbound_source_span",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["span", "day", "source"], name="wagtail_outbound_source_day"
+            )
+        ]
+
+
+class PairClicks(RollUp):
+    """Clicks on a link from a source page per month (no day rows: those are
+    the daily counters). The reports count distinct source pages per URL and
+    destinations per page, and find top pages and domains, from a month's
+    row per pair instead of a row per pair and day."""
+
+    counted_by = {"link_id": "link_id", "source_id": "source_id"}
+    spans = (Span.MONTH,)
+
+    link = models.ForeignKey(
+        Link, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    source = models.ForeignKey(
+        SourcePage, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+
+    class Meta(RollUp.Meta):
+        verbose_name = _("outbound clicks per link and source page")
+        verbose_name_plural = _("outbound clicks per link and source page")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "span", "day", "link", "source"],
+                name="wagtail_outbound_pair_span",
+            )
+        ]
+        indexes = [
+            # Index-only reads of the pairs of the 50 rows a report shows.
+            models.Index(
+                fields=["link", "day", "source", "clicks"],
+                name="wagtail_outbound_pair_link",
+            ),
+            models.Index(
+                fields=["source", "day", "link", "clicks"],
+                name="wagtail_outbound_pair_source",
+            ),
+        ]
+
+
+ROLLUPS = (SiteClicks, LinkClicks, DomainClicks, SourceClicks, PairClicks)
 
 
 @register_setting(icon="link-external")

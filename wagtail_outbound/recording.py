@@ -3,21 +3,14 @@ counter and of the roll-ups the reports read, in the same transaction."""
 
 import threading
 import time
+from collections import Counter
 
-from django.db import IntegrityError, OperationalError, connections, transaction
+from django.db import OperationalError, connections, transaction
 from django.db.models import F, Sum, Value
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from .models import (
-    DailyClicks,
-    Link,
-    LinkClicks,
-    SiteClicks,
-    SourcePage,
-    Span,
-    fingerprint,
-)
+from .models import ROLLUPS, DailyClicks, Link, SourcePage, Span, fingerprint
 
 # SQLite allows one writer at a time; a writer that finds the database locked
 # waits and retries so no accepted click is lost.
@@ -48,72 +41,142 @@ def _record(entries):
     for attempt in range(LOCK_RETRIES):
         try:
             with transaction.atomic():
-                for site, beacon, day, clicks in entries:
-                    _increment(site, beacon, day, clicks)
-                return
+                return _write(entries)
         except OperationalError as error:
             if "locked" not in str(error) or attempt == LOCK_RETRIES - 1:
                 raise
             time.sleep(0.01 * 2**attempt)
 
 
-def _increment(site, beacon, day, clicks):
-    link, created = Link.objects.get_or_create(
-        url_hash=fingerprint(beacon.url),
-        defaults={"url": beacon.url, "domain": beacon.domain, "text": beacon.text},
+def _write(entries):
+    """A batch costs the same few statements as one click: a lookup of its
+    links and pages, and one upsert per counter table."""
+    links = _links([beacon for _site, beacon, _day, _clicks in entries])
+    sources = _sources([(site, beacon) for site, beacon, _day, _clicks in entries])
+    counters = Counter()
+    for site, beacon, day, clicks in entries:
+        link_id, domain = links[beacon.url]
+        source_id = sources[site.pk, beacon.source_path]
+        counters[
+            site.pk, day, link_id, source_id, beacon.event, beacon.category, domain
+        ] += clicks
+    _upsert(
+        DailyClicks,
+        ["site_id", "day", "link_id", "source_id", "event", "category"],
+        [(*key[:6], clicks) for key, clicks in counters.items()],
     )
-    if not created and beacon.text and link.text != beacon.text:
-        # The latest link text wins.
-        Link.objects.filter(pk=link.pk).update(text=beacon.text)
-    source, created = SourcePage.objects.get_or_create(
-        site=site,
-        path_hash=fingerprint(beacon.source_path),
-        defaults={"path": beacon.source_path, "page_id": beacon.page_id},
-    )
-    if not created and beacon.page_id and source.page_id != beacon.page_id:
-        SourcePage.objects.filter(pk=source.pk).update(page_id=beacon.page_id)
-    key = {
-        "site": site,
-        "day": day,
-        "link": link,
-        "source": source,
-        "event": beacon.event,
-        "category": beacon.category,
+    for model in ROLLUPS:
+        rows = Counter()
+        for (
+            site_id,
+            day,
+            link_id,
+            source_id,
+            _e,
+            _c,
+            domain,
+        ), clicks in counters.items():
+            keys = {"link_id": link_id, "source_id": source_id, "domain": domain}
+            values = tuple(keys[name] for name in model.counted_by)
+            for span in model.spans:
+                first = day if span == Span.DAY else day.replace(day=1)
+                rows[(site_id, *values, span, first)] += clicks
+        _upsert(
+            model,
+            ["site_id", *model.counted_by, "span", "day"],
+            [(*key, clicks) for key, clicks in rows.items()],
+        )
+
+
+def _links(beacons):
+    """``{url: (link id, domain)}``, creating the links not seen before; the
+    latest link text wins."""
+    latest = {beacon.url: beacon for beacon in beacons}
+    hashes = {fingerprint(url): url for url in latest}
+    found = {
+        hashes[row["url_hash"]]: row
+        for row in Link.objects.filter(url_hash__in=hashes).values(
+            "pk", "url_hash", "domain", "text"
+        )
     }
-    _add_to_rollups(site.pk, day, link.pk, clicks)
-    counters = DailyClicks.objects.filter(**key)
-    if counters.update(clicks=F("clicks") + clicks):
-        return
-    try:
-        with transaction.atomic():
-            DailyClicks.objects.create(clicks=clicks, **key)
-    except IntegrityError:
-        # Another request created the row between our UPDATE and INSERT.
-        counters.update(clicks=F("clicks") + clicks)
+    missing = [url for url in latest if url not in found]
+    if missing:
+        Link.objects.bulk_create(
+            [
+                Link(
+                    url=url,
+                    url_hash=fingerprint(url),
+                    domain=latest[url].domain,
+                    text=latest[url].text,
+                )
+                for url in missing
+            ],
+            # Another request may create the same link in the meantime.
+            ignore_conflicts=True,
+        )
+        created = Link.objects.filter(url_hash__in=[fingerprint(u) for u in missing])
+        for row in created.values("pk", "url_hash", "domain", "text"):
+            found[hashes[row["url_hash"]]] = row
+    for url, row in found.items():
+        text = latest[url].text
+        if text and row["text"] != text:
+            Link.objects.filter(pk=row["pk"]).update(text=text)
+    return {url: (row["pk"], row["domain"]) for url, row in found.items()}
 
 
-def _add_to_rollups(site_id, day, link_id, clicks=1):
-    """Add ``clicks`` to the day and month rows of both roll-ups, one upsert
-    statement per table (INSERT ... ON CONFLICT works on SQLite and PostgreSQL)."""
-    month = day.replace(day=1)
-    with connections[DailyClicks.objects.db].cursor() as cursor:
-        for model, keys, values in (
-            (SiteClicks, ["site_id"], [site_id]),
-            (LinkClicks, ["site_id", "link_id"], [site_id, link_id]),
-        ):
-            table = model._meta.db_table
-            columns = ", ".join([*keys, "span", "day", "clicks"])
-            placeholders = ", ".join(["%s"] * (len(keys) + 3))
+def _sources(pairs):
+    """``{(site id, path): source page id}``, creating the pages not seen
+    before; a known page id is kept up to date."""
+    latest = {(site.pk, beacon.source_path): beacon for site, beacon in pairs}
+    found = {}
+    for site_id in {site_id for site_id, _path in latest}:
+        hashes = {fingerprint(path): path for sid, path in latest if sid == site_id}
+        rows = SourcePage.objects.filter(site_id=site_id, path_hash__in=hashes)
+        missing = set(hashes) - set(rows.values_list("path_hash", flat=True))
+        if missing:
+            SourcePage.objects.bulk_create(
+                [
+                    SourcePage(
+                        site_id=site_id,
+                        path=hashes[path_hash],
+                        path_hash=path_hash,
+                        page_id=latest[site_id, hashes[path_hash]].page_id,
+                    )
+                    for path_hash in missing
+                ],
+                ignore_conflicts=True,
+            )
+        for pk, path_hash, page_id in rows.values_list("pk", "path_hash", "page_id"):
+            path = hashes[path_hash]
+            found[site_id, path] = pk
+            beacon_page = latest[site_id, path].page_id
+            if beacon_page and page_id != beacon_page:
+                SourcePage.objects.filter(pk=pk).update(page_id=beacon_page)
+    return found
+
+
+def _upsert(model, keys, rows):
+    """Add ``rows`` of ``(*keys, clicks)`` to ``model``'s counters in one
+    statement per 500 rows (INSERT ... ON CONFLICT works on SQLite and
+    PostgreSQL). Rows go in key order, so concurrent batches lock them in the
+    same order and cannot deadlock."""
+    table = model._meta.db_table
+    columns = ", ".join([*keys, "clicks"])
+    row_sql = "(" + ", ".join(["%s"] * (len(keys) + 1)) + ")"
+    rows = sorted(rows, key=lambda row: tuple(map(str, row[:-1])))
+    with connections[model.objects.db].cursor() as cursor:
+        for first in range(0, len(rows), 500):
+            chunk = rows[first : first + 500]
             cursor.execute(
                 f"INSERT INTO {table} ({columns}) "  # noqa: S608 (names are ours)
-                f"VALUES ({placeholders}), ({placeholders}) "
-                f"ON CONFLICT ({', '.join([*keys, 'span', 'day'])}) "
+                f"VALUES {', '.join([row_sql] * len(chunk))} "
+                f"ON CONFLICT ({', '.join(keys)}) "
                 f"DO UPDATE SET clicks = {table}.clicks + EXCLUDED.clicks",
-                [*values, Span.DAY, day, clicks, *values, Span.MONTH, month, clicks],
+                [value for row in chunk for value in row],
             )
 
 
-def rebuild_rollups(using=None):
+def rebuild_rollups(using=None, only=None):
     """Recompute every roll-up from the daily counters.
 
     Call it after writing :class:`~.models.DailyClicks` in bulk (imports,
@@ -121,26 +184,34 @@ def rebuild_rollups(using=None):
 
         from wagtail_outbound.recording import rebuild_rollups
         rebuild_rollups()
+
+    ``only`` names the roll-ups to rebuild (a migration rebuilds the tables it
+    creates, by model name).
     """
     using = using or DailyClicks.objects.db
     connection = connections[using]
     counters = DailyClicks.objects.using(using)
+    models = [model for model in ROLLUPS if only is None or model.__name__ in only]
     with transaction.atomic(using=using), connection.cursor() as cursor:
-        for model, keys in (
-            (SiteClicks, ["site_id"]),
-            (LinkClicks, ["site_id", "link_id"]),
-        ):
+        for model in models:
             model.objects.using(using).all().delete()
-            for span, period in ((Span.DAY, F("day")), (Span.MONTH, TruncMonth("day"))):
+            keys = list(model.counted_by)
+            lookups = {
+                name: F(lookup)
+                for name, lookup in model.counted_by.items()
+                if name != lookup
+            }
+            for span in model.spans:
+                period = F("day") if span == Span.DAY else TruncMonth("day")
                 rows = (
-                    counters.annotate(period=period)
-                    .values(*keys, "period")
+                    counters.annotate(period=period, **lookups)
+                    .values("site_id", *keys, "period")
                     .annotate(total=Sum("clicks"), span_value=Value(span))
-                    .values_list(*keys, "span_value", "period", "total")
+                    .values_list("site_id", *keys, "span_value", "period", "total")
                     .order_by()
                 )
                 sql, params = rows.query.sql_with_params()
-                columns = ", ".join([*keys, "span", "day", "clicks"])
+                columns = ", ".join(["site_id", *keys, "span", "day", "clicks"])
                 cursor.execute(
                     f"INSERT INTO {model._meta.db_table} ({columns}) {sql}",
                     params,

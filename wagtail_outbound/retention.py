@@ -69,15 +69,6 @@ def _month_start(day):
     return day.replace(day=1)
 
 
-def _rollup_keys(model):
-    """Attribute names a roll-up row is counted by, besides site, span and day."""
-    return [
-        field.attname
-        for field in model._meta.concrete_fields
-        if field.name not in {"id", "site", "span", "day", "clicks"}
-    ]
-
-
 def _prune_rollup(model, site_id, first_kept):
     """Keep a roll-up equal to the sum of the counters left after pruning.
 
@@ -93,12 +84,13 @@ def _prune_rollup(model, site_id, first_kept):
     ) + _deleted(model.objects.filter(site_id=site_id, span="m", day__lt=month))
     if month == first_kept:
         return deleted
-    keys = _rollup_keys(model)
     old = DailyClicks.objects.filter(
         site_id=site_id, day__gte=month, day__lt=first_kept
     )
+    keys = model.counted_by
+    derived = {name: F(lookup) for name, lookup in keys.items() if name != lookup}
     pruned = (
-        old.values(*keys).annotate(pruned=Sum("clicks"))
+        old.annotate(**derived).values(*keys).annotate(pruned=Sum("clicks"))
         if keys
         else [old.aggregate(pruned=Sum("clicks", default=0))]
     )

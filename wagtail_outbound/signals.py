@@ -3,16 +3,12 @@ from django.dispatch import receiver
 from wagtail.models import Site
 
 from .models import OutboundSettings
-from .site_config import forget_site, forget_sites
+from .site_config import forget
 
 
 @receiver(post_save, sender=OutboundSettings)
 @receiver(post_delete, sender=OutboundSettings)
-def forget_cached_config(sender, instance, **kwargs):
-    forget_site(instance.site_id)
-
-
 @receiver(post_save, sender=Site)
 @receiver(post_delete, sender=Site)
-def forget_cached_sites(sender, instance, **kwargs):
-    forget_sites()
+def forget_cached_config(sender, instance, **kwargs):
+    forget()

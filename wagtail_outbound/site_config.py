@@ -1,6 +1,7 @@
 """Per-site tracking configuration, cached so page views cost no query."""
 
 import logging
+import uuid
 from dataclasses import dataclass
 
 from django.core.cache import caches
@@ -63,67 +64,75 @@ def _cache_call(method, *args):
         return None
 
 
-def _key(site_id):
-    return f"wagtail_outbound:config:{site_id}"
-
-
-_SITES_KEY = "wagtail_outbound:sites"
+# Each process keeps what it read (sites, settings) in memory while the shared
+# generation key is unchanged: one small cache read per request instead of
+# unpickling a site and its settings. Saving a site or its settings deletes the
+# key, so every process reads the database again on its next request.
+_GENERATION_KEY = "wagtail_outbound:generation"
 # Bounds the host map: with ALLOWED_HOSTS = ["*"] any Host header reaches us.
 MAX_CACHED_HOSTS = 256
+
+
+class _Memo:
+    generation = None
+    objects = {}
+    hosts = 0
+
+
+def _memo():
+    """This process's objects for the current generation, or a throwaway
+    dictionary when the cache cannot tell (unreachable, or a race)."""
+    generation = _cache_call("get", _GENERATION_KEY)
+    if generation is None:
+        generation = uuid.uuid4().hex
+        timeout = conf.get("WAGTAIL_OUTBOUND_CONFIG_CACHE_SECONDS")
+        if not _cache_call("add", _GENERATION_KEY, generation, timeout):
+            return {}
+    if _Memo.generation != generation:
+        # Replaced, never cleared: a thread still reading the old one is safe.
+        _Memo.generation, _Memo.objects, _Memo.hosts = generation, {}, 0
+    return _Memo.objects
 
 
 def site_for_request(request):
     """Wagtail's ``Site.find_for_request``, without its query on every request.
 
-    Pages served by Wagtail already carry their site; plain Django views using
-    the template tag get it from a cached host map, invalidated when a site is
-    saved or deleted.
+    Pages served by Wagtail already carry their site; the endpoint and plain
+    Django views using the template tag get it from the host map, invalidated
+    when a site is saved or deleted.
     """
     from wagtail.models import Site
 
     if hasattr(request, "_wagtail_site"):
         return request._wagtail_site
     try:
-        key = f"{request._get_raw_host()}|{request.get_port()}"
+        key = ("host", request._get_raw_host(), request.get_port())
     except Exception:  # a malformed Host header: let Wagtail decide
         return Site.find_for_request(request)
-    hosts = _cache_call("get", _SITES_KEY) or {}
-    if key in hosts:
-        return hosts[key]
+    memo = _memo()
+    if key in memo:
+        return memo[key]
     site = Site.find_for_request(request)
-    if len(hosts) < MAX_CACHED_HOSTS:
-        _cache_call(
-            "set",
-            _SITES_KEY,
-            {**hosts, key: site},
-            conf.get("WAGTAIL_OUTBOUND_CONFIG_CACHE_SECONDS"),
-        )
+    if _Memo.hosts < MAX_CACHED_HOSTS:
+        _Memo.hosts += 1
+        memo[key] = site
     return site
-
-
-def forget_sites():
-    _cache_call("delete", _SITES_KEY)
 
 
 def config_for_site(site):
     """Return the ``SiteConfig`` of a Wagtail ``Site`` (defaults when unset)."""
     if site is None:
         return SiteConfig()
-    config = _cache_call("get", _key(site.pk))
-    if config is None:
+    memo = _memo()
+    key = ("config", site.pk)
+    if key not in memo:
         from .models import OutboundSettings
 
         settings = OutboundSettings.objects.filter(site_id=site.pk).first()
-        config = SiteConfig.from_settings(settings) if settings else SiteConfig()
-        _cache_call(
-            "set",
-            _key(site.pk),
-            config,
-            conf.get("WAGTAIL_OUTBOUND_CONFIG_CACHE_SECONDS"),
-        )
-    return config
+        memo[key] = SiteConfig.from_settings(settings) if settings else SiteConfig()
+    return memo[key]
 
 
-def forget_site(site_id):
-    """Drop the cached configuration so the next page view sees a change."""
-    _cache_call("delete", _key(site_id))
+def forget():
+    """Make every process read sites and settings again on its next request."""
+    _cache_call("delete", _GENERATION_KEY)

@@ -8,7 +8,9 @@ def fill_rollups(apps, schema_editor):
     """Counters recorded before the roll-ups existed are rolled up once."""
     from wagtail_outbound.recording import rebuild_rollups
 
-    rebuild_rollups(using=schema_editor.connection.alias)
+    rebuild_rollups(
+        using=schema_editor.connection.alias, only=("SiteClicks", "LinkClicks")
+    )
 
 
 class Migration(migrations.Migration):
