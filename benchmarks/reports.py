@@ -1,8 +1,10 @@
 """Report queries and pages over the seeded history (``outbound_seed_history``).
 
-For each period: the dashboard panel's query, each report table's query as its
-paginator runs it (row count, then the first page of 50 sorted by clicks), and
-the whole admin page rendered by a logged-in superuser.
+For each period: the dashboard panel's query, each report table's queries as
+the admin runs them (row count, the first page of 50 sorted by clicks, then
+the detail columns of those 50 rows), the same table with every row's details
+(what sorting by a detail column or an export reads), and the whole admin page
+rendered by a logged-in superuser.
 
     DATABASE_URL=... python -m benchmarks.reports --runs 5
 """
@@ -36,6 +38,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--no-pages", action="store_true")
+    parser.add_argument("--no-detail-sort", action="store_true")
     parser.add_argument("--tables", nargs="+", default=["domains", "urls", "pages"])
     args = parser.parse_args(argv)
     setup_django()
@@ -73,24 +76,31 @@ def main(argv=None):
         client.force_login(user)
 
     tables = {
-        "domains": stats.domain_report,
-        "urls": stats.url_report,
-        "pages": stats.exit_page_report,
+        "domains": (stats.domain_report, stats.add_domain_details, "urls"),
+        "urls": (stats.url_report, stats.add_url_details, "sources"),
+        "pages": (stats.exit_page_report, stats.add_exit_page_details, "destinations"),
     }
     for period, days in PERIODS.items():
         start = None if days is None else today - timedelta(days=days - 1)
         end = None if days is None else today
         figures = {}
-        for name, rows in tables.items():
+        for name, (rows, details, detail_column) in tables.items():
             if name not in args.tables:
                 continue
 
-            def table(rows=rows, start=start, end=end):
+            def table(rows=rows, details=details, start=start, end=end):
                 queryset = rows(start=start, end=end)
                 queryset.count()
-                return list(queryset[:PER_PAGE])
+                return details(list(queryset[:PER_PAGE]), start=start, end=end)
+
+            def every_row(rows=rows, details=details, start=start, end=end):
+                rows = list(rows(start=start, end=end))
+                return details(rows, start=start, end=end, every=True)
 
             figures[name] = {"table_ms": median_ms(table, args.runs)}
+            if not args.no_detail_sort:
+                # Sorting by a detail column (or exporting) reads every row.
+                figures[name]["every_row_ms"] = median_ms(every_row, args.runs)
             if client is not None:
                 url = reverse(f"wagtail_outbound_reports:{name}") + f"?period={period}"
 

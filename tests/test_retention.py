@@ -60,7 +60,9 @@ def assert_rollups_match_counters():
             continue
         for row in model.objects.values():
             start = row["day"]
-            if row["span"] == "m":
+            if row["span"] == "y":
+                end = start.replace(year=start.year + 1)
+            elif row["span"] == "m":
                 end = (start + datetime.timedelta(days=32)).replace(day=1)
             else:
                 end = start + datetime.timedelta(days=1)
@@ -68,9 +70,7 @@ def assert_rollups_match_counters():
                 site_id=row["site_id"],
                 day__gte=start,
                 day__lt=end,
-                **{
-                    lookup: row[name] for name, lookup in model.counted_by.items()
-                },
+                **{lookup: row[name] for name, lookup in model.counted_by.items()},
             ).aggregate(total=Sum("clicks"))["total"]
             assert row["clicks"] == expected, (model, row)
 

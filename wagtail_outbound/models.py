@@ -97,7 +97,8 @@ class DailyClicks(models.Model):
             )
         ]
         indexes = [
-            models.Index(fields=["site", "day"], name="wagtail_outbound_day"),
+            # Day first: reports over all sites read a range of days.
+            models.Index(fields=["day", "site"], name="wagtail_outbound_day"),
             models.Index(fields=["link", "day"], name="wagtail_outbound_daily_link"),
             models.Index(
                 fields=["source", "day"], name="wagtail_outbound_daily_source"
@@ -125,11 +126,22 @@ class Span(models.TextChoices):
 
     DAY = "d", _("day")
     MONTH = "m", _("month")
+    YEAR = "y", _("year")
+
+    def first_day(self, day):
+        """The first day of the period of this span that holds ``day``."""
+        if self == Span.DAY:
+            return day
+        if self == Span.MONTH:
+            return day.replace(day=1)
+        return day.replace(month=1, day=1)
 
 
 class RollUp(models.Model):
-    """A roll-up counter: the clicks of one day, or of one calendar month (its
-    ``day`` is then the first of the month), counted by ``counted_by``.
+    """A roll-up counter: the clicks of one day, calendar month or calendar
+    year (its ``day`` is then the period's first day), counted by
+    ``counted_by``. A year range reads a row per key for each whole year and
+    month instead of one per day.
 
     Always exactly the sum of the matching :class:`DailyClicks`: ``recording``
     updates every roll-up in the click's transaction, ``retention`` prunes
@@ -139,7 +151,7 @@ class RollUp(models.Model):
 
     # Field name in this model -> the DailyClicks lookup it is counted by.
     counted_by = {}
-    spans = (Span.DAY, Span.MONTH)
+    spans = (Span.DAY, Span.MONTH, Span.YEAR)
 
     site = models.ForeignKey(
         "wagtailcore.Site", on_delete=models.CASCADE, related_name="+"
@@ -174,26 +186,34 @@ class SiteClicks(RollUp):
 
 
 class LinkClicks(RollUp):
-    """Clicks on a link per day and per month, all source pages, events and
-    categories together: the URLs report's ranking."""
+    """Clicks on a link per event and category, all source pages together:
+    the URLs report's ranking, its event and category columns and filters."""
 
-    counted_by = {"link_id": "link_id"}
+    counted_by = {"link_id": "link_id", "event": "event", "category": "category"}
 
-    link = models.ForeignKey(Link, on_delete=models.CASCADE, related_name="+")
+    # Indexed below with the span and day: a report reads a few links' days.
+    link = models.ForeignKey(
+        Link, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    event = models.CharField(_("event"), max_length=64, blank=True)
+    category = models.CharField(_("category"), max_length=64, blank=True)
 
     class Meta(RollUp.Meta):
         verbose_name = _("outbound clicks per link")
         verbose_name_plural = _("outbound clicks per link")
         constraints = [
             models.UniqueConstraint(
-                fields=["site", "span", "day", "link"],
+                fields=["site", "span", "day", "link", "event", "category"],
                 name="wagtail_outbound_link_span",
             )
         ]
         indexes = [
             models.Index(
                 fields=["span", "day", "link"], name="wagtail_outbound_link_day"
-            )
+            ),
+            models.Index(
+                fields=["link", "span", "day"], name="wagtail_outbound_link_last"
+            ),
         ]
 
 
@@ -252,7 +272,7 @@ class PairClicks(RollUp):
     row per pair instead of a row per pair and day."""
 
     counted_by = {"link_id": "link_id", "source_id": "source_id"}
-    spans = (Span.MONTH,)
+    spans = (Span.MONTH, Span.YEAR)
 
     link = models.ForeignKey(
         Link, on_delete=models.CASCADE, related_name="+", db_index=False
@@ -265,8 +285,9 @@ class PairClicks(RollUp):
         verbose_name = _("outbound clicks per link and source page")
         verbose_name_plural = _("outbound clicks per link and source page")
         constraints = [
+            # Day first: the reports read the months of a range, all sites.
             models.UniqueConstraint(
-                fields=["site", "span", "day", "link", "source"],
+                fields=["span", "day", "site", "link", "source"],
                 name="wagtail_outbound_pair_span",
             )
         ]

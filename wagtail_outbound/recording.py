@@ -7,7 +7,7 @@ from collections import Counter
 
 from django.db import OperationalError, connections, transaction
 from django.db.models import F, Sum, Value
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import TruncMonth, TruncYear
 from django.utils import timezone
 
 from .models import ROLLUPS, DailyClicks, Link, SourcePage, Span, fingerprint
@@ -67,20 +67,18 @@ def _write(entries):
     )
     for model in ROLLUPS:
         rows = Counter()
-        for (
-            site_id,
-            day,
-            link_id,
-            source_id,
-            _e,
-            _c,
-            domain,
-        ), clicks in counters.items():
-            keys = {"link_id": link_id, "source_id": source_id, "domain": domain}
+        for key, clicks in counters.items():
+            site_id, day, link_id, source_id, event, category, domain = key
+            keys = {
+                "link_id": link_id,
+                "source_id": source_id,
+                "domain": domain,
+                "event": event,
+                "category": category,
+            }
             values = tuple(keys[name] for name in model.counted_by)
             for span in model.spans:
-                first = day if span == Span.DAY else day.replace(day=1)
-                rows[(site_id, *values, span, first)] += clicks
+                rows[(site_id, *values, span, span.first_day(day))] += clicks
         _upsert(
             model,
             ["site_id", *model.counted_by, "span", "day"],
@@ -202,7 +200,11 @@ def rebuild_rollups(using=None, only=None):
                 if name != lookup
             }
             for span in model.spans:
-                period = F("day") if span == Span.DAY else TruncMonth("day")
+                period = {
+                    Span.DAY: F("day"),
+                    Span.MONTH: TruncMonth("day"),
+                    Span.YEAR: TruncYear("day"),
+                }[span]
                 rows = (
                     counters.annotate(period=period, **lookups)
                     .values("site_id", *keys, "period")

@@ -65,48 +65,41 @@ def unreferenced(model):
     return queryset
 
 
-def _month_start(day):
-    return day.replace(day=1)
-
-
 def _prune_rollup(model, site_id, first_kept):
     """Keep a roll-up equal to the sum of the counters left after pruning.
 
-    Day rows and months wholly before the cut-off go; the month the cut-off
-    falls in loses exactly the clicks of its pruned days, by a decrement that
-    commutes with clicks being recorded at the same time.
+    Rows of periods wholly before the cut-off go; the month and the year the
+    cut-off falls in lose exactly the clicks of their pruned days, by a
+    decrement that commutes with clicks being recorded at the same time.
     """
     from .models import DailyClicks
 
-    month = _month_start(first_kept)
-    deleted = _deleted(
-        model.objects.filter(site_id=site_id, span="d", day__lt=first_kept)
-    ) + _deleted(model.objects.filter(site_id=site_id, span="m", day__lt=month))
-    if month == first_kept:
-        return deleted
-    old = DailyClicks.objects.filter(
-        site_id=site_id, day__gte=month, day__lt=first_kept
-    )
-    keys = model.counted_by
-    derived = {name: F(lookup) for name, lookup in keys.items() if name != lookup}
-    pruned = (
-        old.annotate(**derived).values(*keys).annotate(pruned=Sum("clicks"))
-        if keys
-        else [old.aggregate(pruned=Sum("clicks", default=0))]
-    )
-    for row in pruned:
-        pruned_clicks = row.pop("pruned")
-        model.objects.filter(site_id=site_id, span="m", day=month, **row).update(
-            clicks=F("clicks") - pruned_clicks
+    deleted = 0
+    for span in model.spans:
+        first = span.first_day(first_kept)
+        rows = model.objects.filter(site_id=site_id, span=span)
+        deleted += _deleted(rows.filter(day__lt=first))
+        if first == first_kept:
+            continue
+        old = DailyClicks.objects.filter(
+            site_id=site_id, day__gte=first, day__lt=first_kept
         )
-    deleted += _deleted(
-        model.objects.filter(site_id=site_id, span="m", day=month, clicks__lte=0)
-    )
+        keys = model.counted_by
+        derived = {name: F(lookup) for name, lookup in keys.items() if name != lookup}
+        pruned = (
+            old.annotate(**derived).values(*keys).annotate(pruned=Sum("clicks"))
+            if keys
+            else [old.aggregate(pruned=Sum("clicks", default=0))]
+        )
+        for row in pruned:
+            pruned_clicks = row.pop("pruned")
+            rows.filter(day=first, **row).update(clicks=F("clicks") - pruned_clicks)
+        deleted += _deleted(rows.filter(day=first, clicks__lte=0))
     return deleted
 
 
 def _is_rollup(model):
-    """Roll-ups count a day or a whole month in each row (``span``)."""
+    """Roll-ups count a day, month or year in each row (``span``)."""
     return any(field.name == "span" for field in model._meta.concrete_fields)
 
 

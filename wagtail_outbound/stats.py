@@ -16,24 +16,37 @@ as a month; anything that needs the source page, event or category reads the
 daily counters. Both give the same numbers.
 """
 
+import functools
 from datetime import timedelta
 
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
 from django.db.models import (
     BigIntegerField,
     Case,
     Count,
     F,
     Max,
+    Min,
     Q,
     Sum,
     Value,
     When,
-    Window,
 )
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models.functions import Coalesce
 
 from .domains import normalise_host
-from .models import DailyClicks, LinkClicks, SiteClicks, Span
+from .models import (
+    DailyClicks,
+    DomainClicks,
+    Link,
+    LinkClicks,
+    PairClicks,
+    SiteClicks,
+    SourceClicks,
+    SourcePage,
+    Span,
+)
 
 
 def _in_range(qs, site=None, start=None, end=None):
@@ -55,69 +68,86 @@ def _next_month(day):
     return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
-def _covering(site, start, end):
-    """A filter on roll-up rows that counts exactly the clicks from ``start``
-    to ``end``: month rows for the months inside the range, day rows for the
-    days at its edges. A month the range covers only in part is still read
-    from its month row when none of its clicks fall outside the range (the
-    current month, when the range ends today)."""
+def _next_year(day):
+    return day.replace(year=day.year + 1, month=1, day=1)
+
+
+def _split(site, start, end):
+    """``(periods, days)`` that together cover ``start`` to ``end`` exactly: a
+    filter on roll-up rows of whole years and months (None when there are
+    none) and the ``(first, last)`` day ranges left at the edges.
+
+    A year or month the range covers only in part is still read whole when
+    none of its clicks fall outside the range: a range ending today reads the
+    current year's row, and "the last 365 days" reads two year rows when the
+    history starts inside the range.
+    """
+    if start is None and end is None:
+        return Q(span=Span.YEAR), []
     days = SiteClicks.objects.filter(span=Span.DAY)
     if site is not None:
         days = days.filter(site=site)
-    low = None if start is None else start.replace(day=1)
-    if (
-        low is not None
-        and low < start
-        and days.filter(day__gte=low, day__lt=start).exists()
-    ):
-        low = _next_month(start)
-    high = None  # first month not read from its month row
-    if end is not None:
-        high = _next_month(end)
-        if days.filter(day__gt=end, day__lt=high).exists():
-            high = end.replace(day=1)
-    if low is not None and high is not None and low >= high:
-        return Q(span=Span.DAY, day__gte=start, day__lte=end)
-    months = Q(span=Span.MONTH)
-    if low is not None:
-        months &= Q(day__gte=low)
-    if high is not None:
-        months &= Q(day__lt=high)
-    if start is not None and low > start:
-        months |= Q(span=Span.DAY, day__gte=start, day__lt=low)
-    if end is not None and high <= end:
-        months |= Q(span=Span.DAY, day__gte=high, day__lte=end)
-    return months
+    if start is None or end is None:
+        known = days.aggregate(first=Min("day"), last=Max("day"))
+        start, end = start or known["first"], end or known["last"]
+        if start is None:
+            return None, []
+    quiet = functools.cache(
+        lambda first, last: not days.filter(day__gte=first, day__lte=last).exists()
+    )
+    whole = {Span.YEAR: [], Span.MONTH: []}
+    edges = []
+    cursor = start
+    while cursor <= end:
+        for span, following in ((Span.YEAR, _next_year), (Span.MONTH, _next_month)):
+            first = span.first_day(cursor)
+            last = following(first) - timedelta(days=1)
+            if (first == cursor or quiet(first, cursor - timedelta(days=1))) and (
+                last <= end or quiet(end + timedelta(days=1), last)
+            ):
+                whole[span].append(first)
+                cursor = last + timedelta(days=1)
+                break
+        else:
+            last = min(end, _next_month(cursor) - timedelta(days=1))
+            edges.append((cursor, last))
+            cursor = last + timedelta(days=1)
+    periods = None
+    for span, firsts in whole.items():
+        if firsts:
+            found = Q(span=span, day__in=firsts)
+            periods = found if periods is None else periods | found
+    return periods, edges
 
 
-def _signed_parts(start, end):
+def _covering(site, start, end):
+    """A filter on roll-up rows that counts exactly the clicks from ``start``
+    to ``end``: year and month rows inside the range, day rows at its edges."""
+    periods, edges = _split(site, start, end)
+    found = Q(pk__in=[]) if periods is None else periods
+    for first, last in edges:
+        found |= Q(span=Span.DAY, day__gte=first, day__lte=last)
+    return found
+
+
+def _signed_parts(site, start, end):
     """``[(filter, sign)]`` on roll-up rows such that the sum of ``sign *
     clicks`` is exactly the clicks from ``start`` to ``end``. For sums only (a
-    distinct count cannot subtract): a month mostly inside the range is read as
-    its month row minus its days outside the range, which reads fewer rows
-    than its days inside."""
-    if start is None or end is None:
-        return (
-            [(_covering(None, start, end), 1)]
-            if start or end
-            else [(Q(span=Span.MONTH), 1)]
-        )
-    parts = []
-    month = start.replace(day=1)
-    while month <= end:
+    distinct count cannot subtract): the edge days of a month mostly inside
+    the range are read as its month row minus its days outside the range,
+    which reads fewer rows than its days inside."""
+    periods, edges = _split(site, start, end)
+    parts = [] if periods is None else [(periods, 1)]
+    for first, last in edges:
+        month = first.replace(day=1)
         following = _next_month(month)
-        first, last = max(start, month), min(end, following - timedelta(days=1))
-        inside = (last - first).days + 1
-        if inside == (following - month).days:
-            parts.append((Q(span=Span.MONTH, day=month), 1))
-        elif 2 * inside > (following - month).days:
+        if 2 * ((last - first).days + 1) > (following - month).days:
             parts.append((Q(span=Span.MONTH, day=month), 1))
             parts.append((Q(span=Span.DAY, day__gte=month, day__lt=first), -1))
             parts.append((Q(span=Span.DAY, day__gt=last, day__lt=following), -1))
         else:
             parts.append((Q(span=Span.DAY, day__gte=first, day__lte=last), 1))
-        month = following
-    return parts
+    return parts or [(Q(pk__in=[]), 1)]
 
 
 def _signed_sum(parts):
@@ -148,20 +178,25 @@ def _rollup(model, site=None, start=None, end=None):
 
 def _link_rollup(site=None, start=None, end=None, **filters):
     """Per-link roll-up rows narrowed by ``filters``, or None when a filter
-    needs the daily counters (source page, event, category)."""
-    if any(filters.get(name) for name in ("event", "category", "source", "page")):
+    needs the daily counters (source page)."""
+    if _needs_counters(filters):
         return None
-    return _link_filters(
-        _rollup(LinkClicks, site, start, end),
-        filters.get("search", ""),
-        filters.get("domain", ""),
-        filters.get("link"),
-    )
+    return _link_narrowed(_rollup(LinkClicks, site, start, end), **filters)
+
+
+def _link_narrowed(qs, search="", domain="", link=None, event="", category="", **_):
+    """Per-link roll-up rows narrowed by what they know of a click."""
+    qs = _link_filters(qs, search, domain, link)
+    if event:
+        qs = qs.filter(event=event)
+    if category:
+        qs = qs.filter(category=category)
+    return qs
 
 
 def total_clicks(site=None, start=None, end=None):
     """Number of clicks in range."""
-    parts = _signed_parts(start, end)
+    parts = _signed_parts(site, start, end)
     rows = SiteClicks.objects.filter(_either(parts))
     if site is not None:
         rows = rows.filter(site=site)
@@ -253,6 +288,10 @@ def matching_clicks(
         qs = qs.filter(event=event)
     if category:
         qs = qs.filter(category=category)
+    return _page_filters(qs, source, page)
+
+
+def _page_filters(qs, source, page):
     if source is not None:
         qs = qs.filter(source_id=source)
     if page is not None:
@@ -293,107 +332,242 @@ def matching_total(site=None, start=None, end=None, **filters):
     return qs.aggregate(total=Sum("clicks"))["total"] or 0
 
 
-def domain_report(site=None, start=None, end=None, **filters):
-    """Rows of ``domain, clicks, urls`` matching the report filters."""
-    qs = _link_rollup(site, start, end, **filters)
-    if qs is None:
-        qs = matching_clicks(site, start, end, **filters)
+def _ranking(rows, keys, site=None, start=None, end=None):
+    """Roll-up ``rows`` (already narrowed) as ``*keys, clicks`` summed
+    exactly (``_signed_parts``), clicks above zero only."""
+    parts = _signed_parts(site, start, end)
     return (
-        qs.values(domain=F("link__domain"))
-        .annotate(clicks=Sum("clicks"), urls=Count("link", distinct=True))
-        .order_by("-clicks", "domain")
+        rows.filter(_either(parts))
+        .values(*keys)
+        .annotate(clicks=_signed_sum(parts))
+        .filter(clicks__gt=0)
     )
+
+
+def _sited(model, site):
+    rows = model.objects.all()
+    return rows if site is None else rows.filter(site=site)
+
+
+def _needs_counters(filters):
+    """Filters that only the daily counters know (not the per-link roll-up)."""
+    return any(filters.get(name) for name in ("source", "page"))
+
+
+def domain_report(site=None, start=None, end=None, **filters):
+    """Rows of ``domain, clicks`` matching the report filters, most clicked
+    first. ``add_domain_details`` adds the other columns to the rows shown."""
+    if not any(filters.values()):
+        rows = _ranking(_sited(DomainClicks, site), ["domain"], site, start, end)
+    else:
+        rows = _link_rollup(site, start, end, **filters)
+        if rows is None:
+            rows = matching_clicks(site, start, end, **filters)
+        rows = rows.values(domain=F("link__domain")).annotate(clicks=Sum("clicks"))
+    return rows.order_by("-clicks", "domain")
 
 
 def url_report(site=None, start=None, end=None, **filters):
-    """Rows of ``link_id, url, domain, text, event, category, clicks, sources,
-    last_day`` matching the report filters.
-
-    A URL clicked with several events or categories shows the greatest one.
-    """
-    return (
-        matching_clicks(site, start, end, **filters)
-        .values(
-            "link_id",
-            url=F("link__url"),
-            domain=F("link__domain"),
-            text=F("link__text"),
-        )
-        .annotate(
-            clicks=Sum("clicks"),
-            sources=Count("source", distinct=True),
-            last_day=Max("day"),
-            event=Max("event"),
-            category=Max("category"),
-        )
-        .order_by("-clicks", "url")
-    )
+    """Rows of ``link_id, clicks`` matching the report filters, most clicked
+    first. ``add_url_details`` adds the URL and the other columns."""
+    if _needs_counters(filters):
+        rows = matching_clicks(site, start, end, **filters)
+        rows = rows.values("link_id").annotate(clicks=Sum("clicks"))
+    else:
+        rows = _link_narrowed(_sited(LinkClicks, site), **filters)
+        rows = _ranking(rows, ["link_id"], site, start, end)
+    return rows.order_by("-clicks", "link_id")
 
 
 def exit_page_report(site=None, start=None, end=None, **filters):
-    """Rows of ``source_id, page_id, path, site_id, clicks, destinations``
-    (distinct URLs) matching the report filters."""
-    return (
-        matching_clicks(site, start, end, **filters)
-        .values(
-            "source_id",
-            page_id=F("source__page_id"),
-            path=F("source__path"),
-            site_ref=F("source__site_id"),
+    """Rows of ``source_id, clicks`` matching the report filters, most
+    clicked first. ``add_exit_page_details`` adds the page and the rest."""
+    if any(filters.values()):
+        rows = matching_clicks(site, start, end, **filters)
+        rows = rows.values("source_id").annotate(clicks=Sum("clicks"))
+    else:
+        rows = _ranking(_sited(SourceClicks, site), ["source_id"], site, start, end)
+    return rows.order_by("-clicks", "source_id")
+
+
+# Columns counted per row shown (distinct URLs, pages, top page or domain):
+# they read a few rows' pairs instead of every pair in range. The add_*
+# functions take the rows (dictionaries, changed in place) and the same
+# arguments as the report; ``every=True`` says the rows are all of them (an
+# export), so they are read without a list of ids.
+
+
+def _pair_parts(site=None, start=None, end=None, **filters):
+    """Querysets of counters with ``link_id``, ``source_id`` and ``clicks``
+    that together hold exactly the matching clicks: month rows of
+    ``PairClicks`` for whole months, daily counters for the other days (all
+    daily counters when an event or category is asked for)."""
+    if filters.get("event") or filters.get("category"):
+        return [matching_clicks(site, start, end, **filters)]
+    months, days = _split(site, start, end)
+    parts = [clicks(site, first, last) for first, last in days]
+    if months is not None:
+        pairs = PairClicks.objects.filter(months)
+        parts.append(pairs if site is None else pairs.filter(site=site))
+    return [
+        _page_filters(
+            _link_filters(
+                part,
+                filters.get("search", ""),
+                filters.get("domain", ""),
+                filters.get("link"),
+            ),
+            filters.get("source"),
+            filters.get("page"),
         )
-        .annotate(clicks=Sum("clicks"), destinations=Count("link", distinct=True))
-        .order_by("-clicks", "path")
-    )
+        for part in parts
+    ]
 
 
-def _top_per_group(qs, group, item, order_by):
-    """One row per ``group`` value: the ``item`` with the most clicks."""
-    return (
-        qs.values(group=F(group), **item)
-        .annotate(clicks=Sum("clicks"))
-        .annotate(
-            rank=Window(
-                RowNumber(),
-                partition_by=F("group"),
-                order_by=[F("clicks").desc(), *order_by],
+def _pair_facts(parts, group, distinct, top=None):
+    """Per ``group`` value over the counters of every part: the number of
+    distinct ``distinct`` values, and (with ``top``) the ``top`` value with
+    the most clicks, the smallest on a tie. Returns ``({group: count},
+    {group: (value, clicks)})``; two queries whatever the number of parts.
+
+    Django cannot aggregate over a UNION, so the parts' own SQL is combined
+    here; every value comes from the ORM as a parameter.
+    """
+    selects, params = [], []
+    for part in parts:
+        columns = {"g": F(group), "d": F(distinct), "n": F("clicks")}
+        if top:
+            columns["t"] = F(top)
+        query = part.values(**columns).order_by().query
+        try:
+            sql, part_params = query.get_compiler(using=part.db).as_sql()
+        except EmptyResultSet:  # a filter that matches nothing (no ids)
+            continue
+        selects.append(f"SELECT * FROM ({sql}) AS p{len(selects)}")  # noqa: S608
+        params.extend(part_params)
+    if not selects:
+        return {}, {}
+    union = " UNION ALL ".join(selects)
+    db = parts[0].db
+    with connections[db].cursor() as cursor:
+        cursor.execute(
+            f"SELECT g, COUNT(DISTINCT d) FROM ({union}) AS u GROUP BY g",  # noqa: S608
+            params,
+        )
+        counts = dict(cursor.fetchall())
+        tops = {}
+        if top:
+            cursor.execute(
+                "SELECT g, t, total FROM (SELECT g, t, SUM(n) AS total, "  # noqa: S608
+                "ROW_NUMBER() OVER (PARTITION BY g ORDER BY SUM(n) DESC, t) AS r "
+                f"FROM ({union}) AS u GROUP BY g, t) AS ranked WHERE r = 1",
+                params,
             )
+            tops = {g: (value, total) for g, value, total in cursor.fetchall()}
+    return counts, tops
+
+
+def add_domain_details(
+    rows, site=None, start=None, end=None, *, every=False, **filters
+):
+    """Add ``urls`` (distinct URLs clicked) and ``top_source`` (``{source_ref,
+    path, page_id, clicks}`` of the page that sent the most clicks, or None)
+    to each ``domain_report`` row."""
+    domains = [row["domain"] for row in rows]
+    parts = _pair_parts(site, start, end, **filters)
+    if not every:
+        parts = [part.filter(link__domain__in=domains) for part in parts]
+    urls, top = _pair_facts(parts, "link__domain", "link_id", "source_id")
+    pages = _pages(source for source, _clicks in top.values())
+    for row in rows:
+        row["urls"] = urls.get(row["domain"], 0)
+        source, total = top.get(row["domain"], (None, 0))
+        row["top_source"] = (
+            {
+                "source_ref": source,
+                "path": pages[source]["path"],
+                "page_id": pages[source]["page_id"],
+                "clicks": total,
+            }
+            if source in pages
+            else None
         )
-        .filter(rank=1)
+    return rows
+
+
+def add_url_details(rows, site=None, start=None, end=None, *, every=False, **filters):
+    """Add ``sources`` (distinct source pages), ``last_day``, ``event`` and
+    ``category`` (the greatest of those clicked) to each ``url_report`` row."""
+    ids = [row["link_id"] for row in rows]
+    parts = _pair_parts(site, start, end, **filters)
+    if not every:
+        parts = [part.filter(link_id__in=ids) for part in parts]
+    sources, _top = _pair_facts(parts, "link_id", "source_id")
+    links = Link.objects.all() if every else Link.objects.filter(pk__in=ids)
+    links = {row["pk"]: row for row in links.values("pk", "url", "domain", "text")}
+    if _needs_counters(filters):
+        days = labelled = matching_clicks(site, start, end, **filters)
+    else:
+        days = _link_narrowed(
+            _in_range(LinkClicks.objects.filter(span=Span.DAY), site, start, end),
+            **filters,
+        )
+        labelled = _link_rollup(site, start, end, **filters)
+    labelled = labelled.filter(~Q(event="") | ~Q(category=""))
+    if not every:
+        days, labelled = days.filter(link_id__in=ids), labelled.filter(link_id__in=ids)
+    last = dict(days.values_list("link_id").annotate(Max("day")).order_by())
+    labelled = (
+        labelled.values_list("link_id")
+        .annotate(Max("event"), Max("category"))
         .order_by()
     )
+    labels = {link: (event, category) for link, event, category in labelled}
+    for row in rows:
+        link = links[row["link_id"]]
+        row.update(url=link["url"], domain=link["domain"], text=link["text"])
+        row["sources"] = sources.get(row["link_id"], 0)
+        row["last_day"] = last.get(row["link_id"])
+        row["event"], row["category"] = labels.get(row["link_id"], ("", ""))
+    return rows
 
 
-def top_source_per_domain(site=None, start=None, end=None, domains=None, **filters):
-    """``{domain: {"source_id", "path", "page_id", "clicks"}}``: the source
-    page that sent the most matching clicks to each domain (to each of
-    ``domains`` if given), in one query."""
-    qs = matching_clicks(site, start, end, **filters)
-    if domains is not None:
-        qs = qs.filter(link__domain__in=list(domains))
-    rows = _top_per_group(
-        qs,
-        "link__domain",
-        {
-            "source_ref": F("source_id"),
-            "path": F("source__path"),
-            "page_id": F("source__page_id"),
-        },
-        [F("source__path").asc()],
-    )
-    return {row.pop("group"): row for row in rows}
+def add_exit_page_details(
+    rows, site=None, start=None, end=None, *, every=False, **filters
+):
+    """Add ``destinations`` (distinct URLs) and ``top_domain`` (``{domain,
+    clicks}`` of the domain that received the most clicks, or None) to each
+    ``exit_page_report`` row."""
+    ids = [row["source_id"] for row in rows]
+    parts = _pair_parts(site, start, end, **filters)
+    if not every:
+        parts = [part.filter(source_id__in=ids) for part in parts]
+    destinations, top = _pair_facts(parts, "source_id", "link_id", "link__domain")
+    pages = _pages(None if every else ids)
+    for row in rows:
+        page = pages[row["source_id"]]
+        row.update(
+            page_id=page["page_id"], path=page["path"], site_ref=page["site_ref"]
+        )
+        row["destinations"] = destinations.get(row["source_id"], 0)
+        domain, total = top.get(row["source_id"], (None, 0))
+        row["top_domain"] = (
+            {"domain": domain, "clicks": total} if domain is not None else None
+        )
+    return rows
 
 
-def top_domain_per_source(site=None, start=None, end=None, sources=None, **filters):
-    """``{source_id: {"domain", "clicks"}}``: the destination domain that
-    received the most matching clicks from each source page (from each of
-    ``sources`` if given), in one query."""
-    qs = matching_clicks(site, start, end, **filters)
-    if sources is not None:
-        qs = qs.filter(source_id__in=list(sources))
-    rows = _top_per_group(
-        qs, "source_id", {"domain": F("link__domain")}, [F("link__domain").asc()]
-    )
-    return {row.pop("group"): row for row in rows}
+def _pages(ids):
+    """``{source id: {path, page_id, site_ref}}`` of ``ids`` (None: all)."""
+    rows = SourcePage.objects.all()
+    if ids is not None:
+        rows = rows.filter(pk__in=list(ids))
+    return {
+        pk: {"path": path, "page_id": page_id, "site_ref": site_ref}
+        for pk, path, page_id, site_ref in rows.values_list(
+            "pk", "path", "page_id", "site_id"
+        )
+    }
 
 
 def matching_daily_totals(site=None, start=None, end=None, **filters):
@@ -423,13 +597,13 @@ def domain_trend(site=None, start=None, end=None, previous_start=None, limit=10)
     """The ``limit`` domains with the most clicks from ``start`` to ``end``, as
     rows of ``domain, clicks, previous`` where ``previous`` counts the clicks
     from ``previous_start`` to the day before ``start``, in one query."""
-    current = _signed_parts(start, end)
-    previous = _signed_parts(previous_start, start - timedelta(days=1))
-    rows = LinkClicks.objects.filter(_either(current) | _either(previous))
+    current = _signed_parts(site, start, end)
+    previous = _signed_parts(site, previous_start, start - timedelta(days=1))
+    rows = DomainClicks.objects.filter(_either(current) | _either(previous))
     if site is not None:
         rows = rows.filter(site=site)
     return (
-        rows.values(domain=F("link__domain"))
+        rows.values("domain")
         # "previous" first: once "clicks" names the sum, Sum("clicks") cannot
         # refer to the column any more.
         .annotate(previous=_signed_sum(previous), clicks=_signed_sum(current))

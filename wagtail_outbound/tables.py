@@ -75,12 +75,23 @@ class ReportTable(tables.Table):
         self.filters = filters
         self.drilldown = drilldown or {}
 
+    # Columns that ``add_details`` fills in: sorting by one of them needs
+    # every row's details first (see ``ReportView``).
+    detail_columns = ()
+
+    def add_details(self, records, every=False):
+        """Add the detail columns to ``records`` (row dictionaries), unless
+        they have them already."""
+        if records and self.detail_columns[0] not in records[0]:
+            self.details(records, every=every, **self.filters)
+
     def decorate(self, records, all_rows=False):
-        """Fetch what the rows need beyond ``stats``' row dictionaries.
+        """Fetch what the rows need beyond ``stats``' report rows.
 
         ``records`` are the rows shown (one page), or every row when
         ``all_rows`` (export): then the lookups run without an id list.
         """
+        self.add_details(records, every=all_rows)
 
     def drill(self, tab, **params):
         return report_url(tab, **{**self.drilldown, **params})
@@ -103,11 +114,12 @@ class DomainTable(ReportTable):
     )
 
     verbose_name_plural = _("domains")
+    detail_columns = ("urls", "top_source")
+    details = staticmethod(stats.add_domain_details)
 
     def decorate(self, records, all_rows=False):
+        super().decorate(records, all_rows)
         self.total = stats.matching_total(**self.filters)
-        domains = None if all_rows else [record["domain"] for record in records]
-        self.top_sources = stats.top_source_per_domain(domains=domains, **self.filters)
 
     def render_domain(self, value):
         readable = readable_domain(value)
@@ -138,8 +150,8 @@ class DomainTable(ReportTable):
     def value_urls(self, value):
         return value
 
-    def render_top_source(self, record):
-        top = self.top_sources.get(record["domain"])
+    def render_top_source(self, value):
+        top = value
         if not top:
             return "—"
         return format_html(
@@ -149,9 +161,8 @@ class DomainTable(ReportTable):
             top["clicks"],
         )
 
-    def value_top_source(self, record):
-        top = self.top_sources.get(record["domain"])
-        return top["path"] if top else ""
+    def value_top_source(self, value):
+        return value["path"] if value else ""
 
 
 class UrlTable(ReportTable):
@@ -163,13 +174,23 @@ class UrlTable(ReportTable):
     text = tables.Column(verbose_name=_("Link text"), order_by=("text", "url"))
     event = tables.Column(verbose_name=_("Event"), order_by=("event", "url"))
     category = tables.Column(verbose_name=_("Category"), order_by=("category", "url"))
-    clicks = tables.Column(verbose_name=_("Clicks"), order_by=("clicks", "url"))
+    clicks = tables.Column(verbose_name=_("Clicks"), order_by=("clicks", "link_id"))
     sources = tables.Column(verbose_name=_("Source pages"), order_by=("sources", "url"))
     last_day = tables.DateColumn(
         verbose_name=_("Last clicked"), order_by=("last_day", "url")
     )
 
     verbose_name_plural = _("URLs")
+    detail_columns = (
+        "url",
+        "domain",
+        "text",
+        "event",
+        "category",
+        "sources",
+        "last_day",
+    )
+    details = staticmethod(stats.add_url_details)
 
     def render_url(self, value):
         if not is_web_url(value):
@@ -213,7 +234,7 @@ class ExitPageTable(ReportTable):
         verbose_name=_("Page"), accessor="page_id", empty_values=(), orderable=False
     )
     path = tables.Column(verbose_name=_("Path"))
-    clicks = tables.Column(verbose_name=_("Clicks"), order_by=("clicks", "path"))
+    clicks = tables.Column(verbose_name=_("Clicks"), order_by=("clicks", "source_id"))
     destinations = tables.Column(
         verbose_name=_("Destinations"), order_by=("destinations", "path")
     )
@@ -222,10 +243,11 @@ class ExitPageTable(ReportTable):
     )
 
     verbose_name_plural = _("pages")
+    detail_columns = ("path", "destinations", "top_domain")
+    details = staticmethod(stats.add_exit_page_details)
 
     def decorate(self, records, all_rows=False):
-        sources = None if all_rows else [record["source_id"] for record in records]
-        self.top_domains = stats.top_domain_per_source(sources=sources, **self.filters)
+        super().decorate(records, all_rows)
         page_ids = {record["page_id"] for record in records if record["page_id"]}
         self.titles = (
             dict(
@@ -264,8 +286,8 @@ class ExitPageTable(ReportTable):
     def value_destinations(self, value):
         return value
 
-    def render_top_domain(self, record):
-        top = self.top_domains.get(record["source_id"])
+    def render_top_domain(self, value):
+        top = value
         if not top:
             return "—"
         return format_html(
@@ -275,6 +297,5 @@ class ExitPageTable(ReportTable):
             top["clicks"],
         )
 
-    def value_top_domain(self, record):
-        top = self.top_domains.get(record["source_id"])
-        return readable_domain(top["domain"]) if top else ""
+    def value_top_domain(self, value):
+        return readable_domain(value["domain"]) if value else ""

@@ -5,12 +5,8 @@ from django.db import migrations, models
 
 
 def fill_rollups(apps, schema_editor):
-    """Counters recorded before the roll-ups existed are rolled up once."""
-    from wagtail_outbound.recording import rebuild_rollups
-
-    rebuild_rollups(
-        using=schema_editor.connection.alias, only=("SiteClicks", "LinkClicks")
-    )
+    """Nothing to do any more: 0003 rolls up every counter once all roll-up
+    tables exist (the live ``rebuild_rollups`` writes columns added there)."""
 
 
 class Migration(migrations.Migration):

@@ -76,11 +76,16 @@ class ReportView(
             for key, value in request.GET.items()
             if key not in NOT_FILTERS and value
         }
-        table = self.table_class(
-            self.rows(**self.filters),
-            filters=self.filters,
-            drilldown=self.params,
-        )
+        rows = self.rows(**self.filters)
+        ordering = request.GET.get("ordering", "").lstrip("-")
+        every = self.is_export or ordering in self.table_class.detail_columns
+        if every:
+            # All rows with their details, sorted in Python by the table;
+            # otherwise only the page shown gets its details.
+            rows = list(rows)
+        table = self.table_class(rows, filters=self.filters, drilldown=self.params)
+        if every:
+            table.add_details(rows, every=True)
         if self.is_export:
             RequestConfig(request, paginate=False).configure(table)
             table.decorate(list(table.data), all_rows=True)
