@@ -5,6 +5,13 @@
 -- Optional argument (after --): the number of beacons each thread sends; the
 -- thread then stops once every beacon's answer has arrived, so none is in
 -- flight when wrk ends (used to check that counts are exact).
+-- wrk sends a fresh request after a read error on a connection, and the lost
+-- one never gets an answer; the thread then stops once DRAINED answers to
+-- past-quota beacons came back instead: connections answer in order, so every
+-- beacon sent before them has been answered or lost by then. Without this the
+-- run lasted its whole --duration whenever one request was lost.
+
+local DRAINED = 2000
 
 local threads = {}
 
@@ -15,7 +22,8 @@ end
 
 function init(args)
   quota = tonumber(args[1] or "0")
-  sent, answered, ok, rejected = 0, 0, 0, 0
+  sent, answered, ok, rejected, drained = 0, 0, 0, 0, 0
+  stopped = false
   local host = wrk.headers["Host"] or "127.0.0.1"
   local origin = "http://" .. host
   wrk.headers["Origin"] = origin
@@ -46,9 +54,16 @@ function response(status, headers, body)
   answered = answered + 1
   if status == 204 then ok = ok + 1 elseif status ~= 400 or quota == 0 then
     rejected = rejected + 1
+  else
+    drained = drained + 1
   end
-  if quota > 0 and ok + rejected >= quota then
+  if quota > 0 and not stopped and (ok + rejected >= quota or drained >= DRAINED) then
+    stopped = true
     wrk.thread:stop()
+    -- wrk itself still waits for --duration: the benchmark interrupts it
+    -- (SIGINT) once every thread has said so.
+    io.write("QUOTA_DONE\n")
+    io.flush()
   end
 end
 

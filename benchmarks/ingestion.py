@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import re
+import signal
 import socket
 import statistics
 import subprocess
@@ -80,9 +81,25 @@ def run_wrk(url, seconds, connections, threads, quota=0):
         f"--script={SCRIPT}",
         url,
     ]
-    if quota:
+    if not quota:
+        output = subprocess.run(command, capture_output=True, text=True, check=True)
+        output = output.stdout
+    else:
+        # A thread that has its answers stops, but wrk waits for --duration
+        # anyway, with that thread's connections open: a gunicorn sync worker
+        # that accepts one blocks on it until the worker timeout kills it.
+        # SIGINT makes wrk print its summary and exit as soon as all are done.
         command += ["--", str(quota)]
-    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+        wrk = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        lines, done = [], 0
+        for line in wrk.stdout:
+            lines.append(line)
+            done += line.strip() == "QUOTA_DONE"
+            if done == threads and wrk.poll() is None:
+                wrk.send_signal(signal.SIGINT)
+        if wrk.wait() != 0:
+            raise subprocess.CalledProcessError(wrk.returncode, command)
+        output = "".join(lines)
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
         "p50_ms": to_ms(re.search(r"^\s*50%\s+(\S+)", output, re.M).group(1)),
@@ -111,10 +128,11 @@ def recorded():
 
 
 def settled():
-    """The counts once requests still queued in the server are all written."""
+    """The counts once requests still queued in the server are all written
+    (and the write buffer, which waits up to 2 seconds, has flushed)."""
     counts = recorded()
     while True:
-        time.sleep(1)
+        time.sleep(3)
         later = recorded()
         if later == counts:
             return counts
@@ -158,12 +176,15 @@ def main(argv=None):
                 runs[name].append(figures)
         before, before_rolled = settled()
         rate = statistics.median(run["rps"] for run in runs["collect"])
-        quota = max(100, int(rate * args.quota_seconds / args.threads))
+        quota = max(100, int(rate * args.quota_seconds))
+        # One wrk thread, which sends the whole quota: a thread that is done
+        # stops, but its connections stay open while other threads still run,
+        # and a gunicorn sync worker that accepts one blocks until killed.
         exact = run_wrk(
             targets["collect"],
             10 * args.quota_seconds,
             args.connections,
-            args.threads,
+            1,
             quota=quota,
         )
     finally:
@@ -191,7 +212,7 @@ def main(argv=None):
         "collect_p99_ms": median("collect", "p99_ms"),
         "collect_non_204": sum(run["status_other"] for run in runs["collect"]),
         "timed_runs": runs,
-        "exact_beacons_sent": quota * args.threads,
+        "exact_beacons_sent": quota,
         "exact_204_seen": exact["status_204"],
         "exact_other_statuses": exact["status_other"],
         "exact_db_clicks_added": after - before,

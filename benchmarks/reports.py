@@ -76,15 +76,15 @@ def main(argv=None):
         client.force_login(user)
 
     tables = {
-        "domains": (stats.domain_report, stats.add_domain_details, "urls"),
-        "urls": (stats.url_report, stats.add_url_details, "sources"),
-        "pages": (stats.exit_page_report, stats.add_exit_page_details, "destinations"),
+        "domains": (stats.domain_report, stats.add_domain_details),
+        "urls": (stats.url_report, stats.add_url_details),
+        "pages": (stats.exit_page_report, stats.add_exit_page_details),
     }
     for period, days in PERIODS.items():
         start = None if days is None else today - timedelta(days=days - 1)
         end = None if days is None else today
         figures = {}
-        for name, (rows, details, detail_column) in tables.items():
+        for name, (rows, details) in tables.items():
             if name not in args.tables:
                 continue
 

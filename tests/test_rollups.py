@@ -120,6 +120,11 @@ def test_totals_read_from_rollups_equal_the_daily_counters(history, start, end):
     ]
     assert list(stats.daily_totals(start=start, end=end)) == expected_days
     assert list(stats.matching_daily_totals(start=start, end=end)) == expected_days
+    counters = raw(start, end)
+    assert stats.labels(start=start, end=end) == (
+        sorted(set(counters.exclude(event="").values_list("event", flat=True))),
+        sorted(set(counters.exclude(category="").values_list("category", flat=True))),
+    )
 
 
 REPORTS = {
@@ -246,6 +251,11 @@ def test_every_report_row_and_detail_equals_the_daily_counters(
     assert report_rows(name, start, end, every=True, **filters) == expected
     total = stats.matching_total(start=start, end=end, **filters)
     assert total == sum(row["clicks"] for row in expected)
+    days = raw(start, end).filter(narrowed).values("day").annotate(Sum("clicks"))
+    assert [
+        (row["day"], row["clicks"])
+        for row in stats.matching_daily_totals(start=start, end=end, **filters)
+    ] == list(days.values_list("day", "clicks__sum").order_by("day"))
 
 
 def test_domain_trend_splits_a_month_between_the_two_periods(history):

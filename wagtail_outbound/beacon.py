@@ -46,7 +46,7 @@ class Beacon:
 
 def clean_text(value, *, limit):
     """Trim, turn control characters into spaces and collapse whitespace."""
-    if value is None:
+    if value is None or value == "":
         return ""
     if not isinstance(value, str):
         raise BeaconError("text fields must be strings")
@@ -75,9 +75,11 @@ def parse_beacon(body, *, max_url_length=2048):
     unknown = set(data) - FIELDS
     if unknown:
         raise BeaconError("unknown field: " + sorted(unknown)[0][:32])
-    for value in data.values():
-        if isinstance(value, str) and _has_lone_surrogate(value):
-            raise BeaconError("strings must be valid unicode")
+    # UTF-8 cannot carry a lone surrogate: only a JSON \u escape can.
+    if b"\\u" in body:
+        for value in data.values():
+            if isinstance(value, str) and _has_lone_surrogate(value):
+                raise BeaconError("strings must be valid unicode")
     try:
         url, domain = normalise_url(data.get("url"), max_length=max_url_length)
         source_host, path = source_path(data.get("source"), max_length=max_url_length)

@@ -4,6 +4,7 @@ Every setting is optional; the defaults below are documented in the README.
 """
 
 from django.conf import settings
+from django.core.signals import setting_changed
 
 DEFAULTS = {
     # Largest beacon body accepted by the collect endpoint, in bytes.
@@ -35,6 +36,24 @@ DEFAULTS = {
 }
 
 
+# Read once per process: the collect endpoint asks for several settings on
+# every request, and a setting left at its default costs a failed lookup on
+# Django's lazy settings each time. Changes made the supported way
+# (override_settings, pytest-django's ``settings``) send ``setting_changed``.
+_values = {}
+
+
 def get(name):
     """Return the value of a wagtail-outbound setting, or its default."""
-    return getattr(settings, name, DEFAULTS[name])
+    try:
+        return _values[name]
+    except KeyError:
+        value = _values[name] = getattr(settings, name, DEFAULTS[name])
+        return value
+
+
+def _forget(*, setting, **kwargs):
+    _values.pop(setting, None)
+
+
+setting_changed.connect(_forget, dispatch_uid="wagtail_outbound.conf")

@@ -129,8 +129,10 @@ def _sources(pairs):
     found = {}
     for site_id in {site_id for site_id, _path in latest}:
         hashes = {fingerprint(path): path for sid, path in latest if sid == site_id}
-        rows = SourcePage.objects.filter(site_id=site_id, path_hash__in=hashes)
-        missing = set(hashes) - set(rows.values_list("path_hash", flat=True))
+        pages = SourcePage.objects.filter(site_id=site_id)
+        fields = ("pk", "path_hash", "page_id")
+        rows = list(pages.filter(path_hash__in=hashes).values_list(*fields))
+        missing = set(hashes) - {path_hash for _pk, path_hash, _page in rows}
         if missing:
             SourcePage.objects.bulk_create(
                 [
@@ -144,7 +146,8 @@ def _sources(pairs):
                 ],
                 ignore_conflicts=True,
             )
-        for pk, path_hash, page_id in rows.values_list("pk", "path_hash", "page_id"):
+            rows += pages.filter(path_hash__in=missing).values_list(*fields)
+        for pk, path_hash, page_id in rows:
             path = hashes[path_hash]
             found[site_id, path] = pk
             beacon_page = latest[site_id, path].page_id

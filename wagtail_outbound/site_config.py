@@ -79,9 +79,11 @@ class _Memo:
     hosts = 0
 
 
-def _memo():
+def snapshot():
     """This process's objects for the current generation, or a throwaway
-    dictionary when the cache cannot tell (unreachable, or a race)."""
+    dictionary when the cache cannot tell (unreachable, or a race). Pass it
+    to :func:`site_for_request` and :func:`config_for_site` to check the
+    generation once for both."""
     generation = _cache_call("get", _GENERATION_KEY)
     if generation is None:
         generation = uuid.uuid4().hex
@@ -94,7 +96,7 @@ def _memo():
     return _Memo.objects
 
 
-def site_for_request(request):
+def site_for_request(request, memo=None):
     """Wagtail's ``Site.find_for_request``, without its query on every request.
 
     Pages served by Wagtail already carry their site; the endpoint and plain
@@ -109,7 +111,8 @@ def site_for_request(request):
         key = ("host", request._get_raw_host(), request.get_port())
     except Exception:  # a malformed Host header: let Wagtail decide
         return Site.find_for_request(request)
-    memo = _memo()
+    if memo is None:
+        memo = snapshot()
     if key in memo:
         return memo[key]
     site = Site.find_for_request(request)
@@ -119,11 +122,12 @@ def site_for_request(request):
     return site
 
 
-def config_for_site(site):
+def config_for_site(site, memo=None):
     """Return the ``SiteConfig`` of a Wagtail ``Site`` (defaults when unset)."""
     if site is None:
         return SiteConfig()
-    memo = _memo()
+    if memo is None:
+        memo = snapshot()
     key = ("config", site.pk)
     if key not in memo:
         from .models import OutboundSettings

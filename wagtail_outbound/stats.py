@@ -428,7 +428,7 @@ def _pair_facts(parts, group, distinct, top=None):
     """Per ``group`` value over the counters of every part: the number of
     distinct ``distinct`` values, and (with ``top``) the ``top`` value with
     the most clicks, the smallest on a tie. Returns ``({group: count},
-    {group: (value, clicks)})``; two queries whatever the number of parts.
+    {group: (value, clicks)})``; one query whatever the number of parts.
 
     Django cannot aggregate over a UNION, so the parts' own SQL is combined
     here; every value comes from the ORM as a parameter.
@@ -448,22 +448,28 @@ def _pair_facts(parts, group, distinct, top=None):
     if not selects:
         return {}, {}
     union = " UNION ALL ".join(selects)
-    db = parts[0].db
-    with connections[db].cursor() as cursor:
-        cursor.execute(
-            f"SELECT g, COUNT(DISTINCT d) FROM ({union}) AS u GROUP BY g",  # noqa: S608
-            params,
-        )
-        counts = dict(cursor.fetchall())
-        tops = {}
-        if top:
-            cursor.execute(
-                "SELECT g, t, total FROM (SELECT g, t, SUM(n) AS total, "  # noqa: S608
-                "ROW_NUMBER() OVER (PARTITION BY g ORDER BY SUM(n) DESC, t) AS r "
-                f"FROM ({union}) AS u GROUP BY g, t) AS ranked WHERE r = 1",
-                params,
-            )
-            tops = {g: (value, total) for g, value, total in cursor.fetchall()}
+    # One statement reads the parts once for both answers (kind 0: the
+    # distinct count, kind 1: clicks per value). DISTINCT then COUNT(*) lets
+    # the database hash instead of sorting every row.
+    sql = (
+        f"WITH u AS ({union}) "  # noqa: S608
+        "SELECT 0, g, NULL, COUNT(*) FROM (SELECT DISTINCT g, d FROM u) AS x "
+        "GROUP BY g"
+    )
+    if top:
+        # Sums per (group, value); the greatest is picked below, which costs
+        # less than sorting them in SQL with a window function.
+        sql += " UNION ALL SELECT 1, g, t, SUM(n) FROM u GROUP BY g, t"
+    counts, tops = {}, {}
+    with connections[parts[0].db].cursor() as cursor:
+        cursor.execute(sql, params)
+        for kind, group, value, number in cursor.fetchall():
+            if not kind:
+                counts[group] = number
+                continue
+            best = tops.get(group)
+            if best is None or (number, best[0]) > (best[1], value):
+                tops[group] = (value, number)
     return counts, tops
 
 
@@ -571,20 +577,31 @@ def _pages(ids):
 
 
 def matching_daily_totals(site=None, start=None, end=None, **filters):
-    """Rows of ``day, clicks`` in date order matching the report filters."""
+    """Rows of ``day, clicks`` in date order matching the report filters,
+    read from the smallest table that knows the filters."""
     if not any(filters.values()):
         return daily_totals(site, start, end)
-    return (
-        matching_clicks(site, start, end, **filters)
-        .values("day")
-        .annotate(clicks=Sum("clicks"))
-        .order_by("day")
-    )
+    if not _needs_counters(filters):
+        days = LinkClicks.objects.filter(span=Span.DAY)
+        qs = _link_narrowed(_in_range(days, site, start, end), **filters)
+    elif set(_active(filters)) == {"source"}:
+        days = SourceClicks.objects.filter(span=Span.DAY, source_id=filters["source"])
+        qs = _in_range(days, site, start, end)
+    else:
+        qs = matching_clicks(site, start, end, **filters)
+    return qs.values("day").annotate(clicks=Sum("clicks")).order_by("day")
+
+
+def _active(filters):
+    return [name for name, value in filters.items() if value not in (None, "")]
 
 
 def labels(site=None, start=None, end=None):
-    """``(events, categories)``: the distinct non-empty values in range, sorted."""
-    qs = clicks(site, start, end)
+    """``(events, categories)``: the distinct non-empty values in range, sorted.
+
+    Read from the per-link roll-up's year, month and edge-day rows, a few
+    rows per labelled link instead of every labelled counter."""
+    qs = _rollup(LinkClicks, site, start, end)
     events = qs.exclude(event="").values_list("event", flat=True).distinct()
     categories = qs.exclude(category="").values_list("category", flat=True)
     return (

@@ -19,14 +19,27 @@ from django.http import HttpResponse, JsonResponse
 from django.http.request import split_domain_port
 from django.views.decorators.csrf import csrf_exempt
 
-from .. import buffer, conf, ratelimit
+from .. import buffer, conf, ratelimit, site_config
 from ..beacon import BeaconError, parse_beacon
 from ..domains import normalise_host, site_hosts
-from ..site_config import config_for_site, site_for_request
 from ..urlnorm import clean_query
 
 logger = logging.getLogger(__name__)
 crawler_detect = CrawlerDetect()
+
+
+@functools.lru_cache(maxsize=4096)
+def _crawler_verdict(user_agent):
+    return crawler_detect.isCrawler(user_agent)
+
+
+def is_crawler(user_agent):
+    """CrawlerDetect's verdict, kept per user agent: matching its patterns
+    costs about a millisecond, and visitors send few distinct user agents.
+    Unusually long ones are not kept, so the cache stays small."""
+    if len(user_agent) > 512:
+        return crawler_detect.isCrawler(user_agent)
+    return _crawler_verdict(user_agent)
 
 
 def _error(status, message):
@@ -48,9 +61,11 @@ def _request_host(request):
         return None
 
 
+# Headers are read from ``request.META``: ``request.headers`` would build a
+# dictionary of every header on each request.
 def _origin_host(request):
     """Host of the page that sent the beacon: Origin, or Referer without it."""
-    origin = request.headers.get("Origin") or request.headers.get("Referer")
+    origin = request.META.get("HTTP_ORIGIN") or request.META.get("HTTP_REFERER")
     if not origin or origin == "null":
         return None
     try:
@@ -75,13 +90,13 @@ def _read_body(request, limit):
 
 
 def _is_ignored(request, config):
-    user_agent = request.headers.get("User-Agent", "")
-    if conf.get("WAGTAIL_OUTBOUND_IGNORE_BOTS") and crawler_detect.isCrawler(
-        user_agent
+    meta = request.META
+    if conf.get("WAGTAIL_OUTBOUND_IGNORE_BOTS") and is_crawler(
+        meta.get("HTTP_USER_AGENT", "")
     ):
         return True
     if config.respect_privacy_signals and (
-        request.headers.get("DNT") == "1" or request.headers.get("Sec-GPC") == "1"
+        meta.get("HTTP_DNT") == "1" or meta.get("HTTP_SEC_GPC") == "1"
     ):
         return True
     return not config.enabled
@@ -122,7 +137,9 @@ def collect(request):
         return _error(413, "body too large")
 
     host = _request_host(request)
-    site = site_for_request(request) if host else None
+    # One look at the shared generation key for both the site and its settings.
+    memo = site_config.snapshot() if host else None
+    site = site_config.site_for_request(request, memo) if host else None
     if site is None:
         return _error(403, "unknown site")
     allowed_hosts = {host, *site_hosts(site.hostname)}
@@ -138,7 +155,7 @@ def collect(request):
     if beacon.source_host not in allowed_hosts:
         return _error(403, "source page is not on this site")
 
-    config = config_for_site(site)
+    config = site_config.config_for_site(site, memo)
     if (
         _is_ignored(request, config)
         or config.is_internal(beacon.domain, site.hostname)
@@ -154,6 +171,7 @@ def collect(request):
         if config.query_strings == "drop_listed"
         else (),
     )
-    beacon = dataclasses.replace(beacon, url=url)
+    if url != beacon.url:
+        beacon = dataclasses.replace(beacon, url=url)
     buffer.record(site, beacon)
     return _no_content()
