@@ -102,9 +102,10 @@ def render(results):
             out.append(
                 f"{r['database']}: {r['clicks']:,} clicks in {r['counters']:,} daily "
                 "counters; roll-up total equals raw count: "
-                f"{r['rollup_total_equals_raw']}. Baseline (counting every daily "
+                f"{r['rollup_total_equals_raw']}. Baseline (summing every daily "
                 f"counter, same run): {r['baseline_ms']} ms; figures in brackets "
-                "are ratios to it."
+                "are ratios to it. A Wagtail admin page of its own (the page "
+                f"explorer, same run): {r.get('admin_frame_ms', '?')} ms."
             )
     out += [
         "",

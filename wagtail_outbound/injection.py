@@ -2,12 +2,15 @@
 the site is already cached on the request by Wagtail and its configuration is
 cached by :mod:`wagtail_outbound.site_config`."""
 
+import functools
 import re
 
-from django.forms.utils import flatatt
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.template.response import SimpleTemplateResponse
 from django.templatetags.static import static
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from .domains import site_hosts
@@ -33,11 +36,11 @@ def tracker_tag(request, page=None):
         return ""
     internal = (*site_hosts(site.hostname), *config.internal_domains) if site else ()
     try:
-        collect_url = reverse("wagtail_outbound:collect")
+        src, collect_url = _urls(get_urlconf(), get_script_prefix())
     except NoReverseMatch:  # URLs not included: check E001 says so, pages still work
         return ""
     attrs = {
-        "src": static("wagtail_outbound/tracker.min.js"),
+        "src": src,
         MARKER: collect_url,
         "data-outbound-page": page.pk if page is not None else None,
         "data-outbound-internal": " ".join(internal) or None,
@@ -45,8 +48,30 @@ def tracker_tag(request, page=None):
         "data-outbound-dnt": None if config.respect_privacy_signals else "0",
         "nonce": _csp_nonce(request),
     }
-    attrs = {name: value for name, value in attrs.items() if value is not None}
-    return mark_safe(f"<script defer{flatatt(attrs)}></script>")  # noqa: S308
+    # Every page view renders this tag: joined directly, every value escaped,
+    # which costs a fraction of flatatt's format_html per attribute.
+    html = "".join(
+        f' {name}="{escape(value)}"'
+        for name, value in attrs.items()
+        if value is not None
+    )
+    return mark_safe(f"<script defer{html}></script>")  # noqa: S308
+
+
+@functools.lru_cache(maxsize=16)
+def _urls(urlconf, prefix):
+    """The script's and the endpoint's URLs: the same for every page view, and
+    reversing a URL among Wagtail's hundreds of patterns costs 0.1 ms."""
+    return (
+        static("wagtail_outbound/tracker.min.js"),
+        reverse("wagtail_outbound:collect", urlconf=urlconf),
+    )
+
+
+@receiver(setting_changed)
+def _forget_urls(**kwargs):
+    # Tests change URLconfs and storages; production settings never change.
+    _urls.cache_clear()
 
 
 def _csp_nonce(request):

@@ -10,10 +10,13 @@ it, iterate it, or order it differently::
     for row in stats.domain_totals(start=date(2026, 1, 1))[:10]:
         print(row["domain"], row["clicks"])
 
-Totals per site and per domain are read from the roll-ups (``SiteClicks``,
-``LinkClicks``: one row per day and per month), so a year costs about as much
-as a month; anything that needs the source page, event or category reads the
-daily counters. Both give the same numbers.
+Sums are read from the roll-ups (``models.RollUp``: a row per day, month and
+year), a range as its whole years and months plus the days at its edges, so a
+year costs about as much as a month. The report tables rank rows from them and
+add the columns that need pairs of links and pages (distinct counts, top page
+or domain) for the rows shown only; a drill-down to one page reads the daily
+counters. Every path gives exactly what the daily counters say
+(``tests/test_rollups.py``).
 """
 
 import functools
