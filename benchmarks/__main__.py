@@ -128,7 +128,7 @@ def main(argv=None):
                     url,
                     "ingestion",
                     "--runs",
-                    str(max(3, args.runs // 2)),
+                    runs,
                     "--seconds",
                     str(args.seconds),
                     "--buffer",
