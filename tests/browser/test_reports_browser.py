@@ -53,7 +53,9 @@ def test_no_visitor_data_runs_as_script_in_any_view(
         text=XSS_TEXT,
     )
     source = SourcePage.objects.get()
-    DailyClicks.objects.create(site=site, day=today(), link=link, source=source)
+    DailyClicks.objects.create(
+        site=site, day=today(), link=link, source=source, clicks=1
+    )
     rebuild_rollups()
     log_in(page, live_server, django_user_model)
 
