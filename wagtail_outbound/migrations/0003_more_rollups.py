@@ -19,7 +19,9 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('wagtail_outbound', '0002_rollups'),
-        ('wagtailcore', '0098_apitoken'),
+        # Wagtail 7.0 LTS's last migration (makemigrations on Wagtail 8 picks
+        # 8's last, which 7.0 does not have).
+        ('wagtailcore', '0094_alter_page_locale'),
     ]
 
     operations = [
