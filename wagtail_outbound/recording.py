@@ -112,7 +112,9 @@ def _links(beacons):
             # Another request may create the same link in the meantime.
             ignore_conflicts=True,
         )
-        created = Link.objects.filter(url_hash__in=[fingerprint(u) for u in missing])
+        created = Link.objects.filter(
+            url_hash__in=[h for h, u in hashes.items() if u in missing]
+        )
         for row in created.values("pk", "url_hash", "domain", "text"):
             found[hashes[row["url_hash"]]] = row
     for url, row in found.items():

@@ -175,8 +175,7 @@ def _either(parts):
 
 
 def _rollup(model, site=None, start=None, end=None):
-    qs = model.objects.filter(_covering(site, start, end))
-    return qs if site is None else qs.filter(site=site)
+    return _in_range(model.objects.filter(_covering(site, start, end)), site)
 
 
 def _link_rollup(site=None, start=None, end=None, **filters):
@@ -347,11 +346,6 @@ def _ranking(rows, keys, site=None, start=None, end=None):
     )
 
 
-def _sited(model, site):
-    rows = model.objects.all()
-    return rows if site is None else rows.filter(site=site)
-
-
 def _needs_counters(filters):
     """Filters that only the daily counters know (not the per-link roll-up)."""
     return any(filters.get(name) for name in ("source", "page"))
@@ -361,7 +355,9 @@ def domain_report(site=None, start=None, end=None, **filters):
     """Rows of ``domain, clicks`` matching the report filters, most clicked
     first. ``add_domain_details`` adds the other columns to the rows shown."""
     if not any(filters.values()):
-        rows = _ranking(_sited(DomainClicks, site), ["domain"], site, start, end)
+        rows = _ranking(
+            _in_range(DomainClicks.objects.all(), site), ["domain"], site, start, end
+        )
     else:
         rows = _link_rollup(site, start, end, **filters)
         if rows is None:
@@ -377,7 +373,7 @@ def url_report(site=None, start=None, end=None, **filters):
         rows = matching_clicks(site, start, end, **filters)
         rows = rows.values("link_id").annotate(clicks=Sum("clicks"))
     else:
-        rows = _link_narrowed(_sited(LinkClicks, site), **filters)
+        rows = _link_narrowed(_in_range(LinkClicks.objects.all(), site), **filters)
         rows = _ranking(rows, ["link_id"], site, start, end)
     return rows.order_by("-clicks", "link_id")
 
@@ -389,7 +385,9 @@ def exit_page_report(site=None, start=None, end=None, **filters):
         rows = matching_clicks(site, start, end, **filters)
         rows = rows.values("source_id").annotate(clicks=Sum("clicks"))
     else:
-        rows = _ranking(_sited(SourceClicks, site), ["source_id"], site, start, end)
+        rows = _ranking(
+            _in_range(SourceClicks.objects.all(), site), ["source_id"], site, start, end
+        )
     return rows.order_by("-clicks", "source_id")
 
 

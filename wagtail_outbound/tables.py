@@ -151,14 +151,13 @@ class DomainTable(ReportTable):
         return value
 
     def render_top_source(self, value):
-        top = value
-        if not top:
+        if not value:
             return "—"
         return format_html(
             '<a href="{}">{}</a> <small>({})</small>',
-            self.drill("urls", source=top["source_ref"]),
-            top["path"],
-            top["clicks"],
+            self.drill("urls", source=value["source_ref"]),
+            value["path"],
+            value["clicks"],
         )
 
     def value_top_source(self, value):
@@ -287,14 +286,13 @@ class ExitPageTable(ReportTable):
         return value
 
     def render_top_domain(self, value):
-        top = value
-        if not top:
+        if not value:
             return "—"
         return format_html(
             '<a href="{}">{}</a> <small>({})</small>',
-            self.drill("urls", domain=top["domain"]),
-            readable_domain(top["domain"]),
-            top["clicks"],
+            self.drill("urls", domain=value["domain"]),
+            readable_domain(value["domain"]),
+            value["clicks"],
         )
 
     def value_top_domain(self, value):
