@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from wagtail_outbound import recording, stats
+from wagtail_outbound import inbox, stats
 from wagtail_outbound.models import DailyClicks, Link
 
 # Faults are tested on committed data, seen by several connections.
@@ -135,7 +135,7 @@ def test_retries_of_a_locked_sqlite_write_count_the_click_once(site, monkeypatch
     """The retry loop: two 'database is locked' failures, then success."""
     from django.db import OperationalError
 
-    real = recording._write
+    real = inbox._insert
     failures = []
 
     def flaky(*args):
@@ -144,7 +144,7 @@ def test_retries_of_a_locked_sqlite_write_count_the_click_once(site, monkeypatch
             raise OperationalError("database is locked")
         return real(*args)
 
-    monkeypatch.setattr(recording, "_write", flaky)
+    monkeypatch.setattr(inbox, "_insert", flaky)
     response = post(Client())
     assert response.status_code == 204
     assert len(failures) == 2

@@ -9,8 +9,12 @@ reports. The seed is fixed (``derandomize``) so CI is reproducible; run with
 
 import csv
 import io
+import ipaddress
 import json
+import re
+import unicodedata
 from html.parser import HTMLParser
+from urllib.parse import quote, quote_plus, unquote, unquote_plus
 
 import openpyxl
 import pytest
@@ -20,10 +24,22 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from wagtail_outbound import conf
-from wagtail_outbound.beacon import parse_beacon
+from wagtail_outbound import aggregation, conf
+from wagtail_outbound.beacon import (
+    INVISIBLE_CATEGORIES,
+    MAX_LABEL,
+    MAX_TEXT,
+    BeaconError,
+    clean_text,
+    parse_beacon,
+)
 from wagtail_outbound.models import Link, fingerprint
-from wagtail_outbound.urlnorm import clean_query
+from wagtail_outbound.urlnorm import (
+    InvalidURL,
+    clean_query,
+    normalise_url,
+    source_path,
+)
 
 RANDOM_EXAMPLES = 4_000
 VALID_EXAMPLES = 2_500
@@ -151,13 +167,19 @@ def send(client, body, *, method="POST", content_type="text/plain", headers=()):
         extra["HTTP_HOST"] = headers.pop("Host")
     for name, value in headers.items():
         extra["HTTP_" + name.upper().replace("-", "_")] = value
-    return client.generic(method, COLLECT, body, content_type=content_type, **extra)
+    response = client.generic(method, COLLECT, body, content_type=content_type, **extra)
+    aggregation.aggregate()  # count what the request left in the inbox
+    return response
 
 
 @pytest.fixture
 def endpoint(site, settings):
-    """The collect endpoint without a rate limit: the flood is tested elsewhere."""
+    """The collect endpoint without a rate limit or a budget of new keys: the
+    flood and the budget are tested elsewhere."""
     settings.WAGTAIL_OUTBOUND_RATE_LIMIT = None
+    settings.WAGTAIL_OUTBOUND_MAX_NEW_LINKS_PER_DAY = 10**6
+    settings.WAGTAIL_OUTBOUND_MAX_NEW_SOURCES_PER_DAY = 10**6
+    settings.WAGTAIL_OUTBOUND_MAX_NEW_LABELS_PER_DAY = 10**6
     return Client()
 
 
@@ -580,3 +602,256 @@ def test_beacon_naming_a_site_the_host_does_not_serve_is_refused(endpoint, site)
         )
         assert response.status_code == 403, response.content
     assert totals() == before
+
+
+# Pure functions: every form of host, e-mail addresses and text
+
+
+HOST_EXAMPLES = 4_000
+EMAIL_EXAMPLES = 1_500
+TEXT_EXAMPLES = 2_000
+
+# What a stored URL may contain: printable ASCII without quotes, angle
+# brackets, backslash, backtick or space.
+SAFE_URL_CHARS = set(map(chr, range(0x21, 0x7F))) - set("\"'<>\\`")
+# The host grammar, written independently of the code under test.
+DNS_LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
+DNS_NAME = re.compile(rf"{DNS_LABEL}(?:\.{DNS_LABEL})*")
+NUMERIC_LABEL = re.compile(r"[0-9]+|0x[0-9a-f]*")
+
+LDH = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"
+HOSTILE_HOST_CHARS = [
+    *"\"'<>`%\\ @[]:/?#*,;!",
+    "\x00",
+    "\t",
+    "\x7f",
+    "\u00a0",
+    "\u061c",
+    "\u200b",
+    "\u200e",
+    "\u202e",
+    "\u2066",
+    "\u2069",
+    "\u3000",
+    "\u3002",  # ideographic full stop: IDNA reads it as a dot
+    "\uff0e",  # full-width full stop, likewise
+    "\uff1c",  # full-width "<"
+    "\ufeff",
+]
+
+
+def _ipv4_part(number, form):
+    return {"dec": str(number), "hex": hex(number), "oct": f"0{number:o}"}[form]
+
+
+@st.composite
+def hosts(draw):
+    """A host of any form, valid or not, as written in a URL."""
+    label = st.one_of(
+        st.text(LDH, max_size=70),  # empty and overlong labels included
+        st.text(st.characters(categories=("L", "M", "N")), min_size=1, max_size=12),
+        st.sampled_from(
+            ["xn--bcher-kva", "xn--i-7iq", "xn--ab-88t", "xn--zz", "xn--", "0x7f"]
+        ),
+        st.integers(0, 999).map(str),
+    )
+    name = st.builds(
+        lambda labels, dot: ".".join(labels) + dot,
+        st.lists(label, min_size=1, max_size=6),
+        st.sampled_from(["", "", ".", ".."]),
+    )
+    # Close to the 253-character limit on either side.
+    long_name = st.lists(
+        st.text(LDH[:36], min_size=55, max_size=63), min_size=4, max_size=5
+    ).map(".".join)
+    ipv4 = st.ip_addresses(v=4).map(str)
+    odd_ipv4 = st.one_of(
+        st.integers(0, 2**32 - 1).map(str),
+        st.integers(0, 2**32 - 1).map(hex),
+        st.lists(st.integers(0, 999).map(str), min_size=1, max_size=6).map(".".join),
+        st.lists(
+            st.builds(
+                _ipv4_part, st.integers(0, 255), st.sampled_from(["dec", "hex", "oct"])
+            ),
+            min_size=2,
+            max_size=4,
+        ).map(".".join),
+    )
+    ipv6 = st.builds(
+        lambda address, form: f"[{getattr(address, form)}]",
+        st.ip_addresses(v=6),
+        st.sampled_from(["compressed", "exploded"]),
+    )
+    ipv6_zone = st.builds(
+        lambda address, zone: f"[{address}%{zone}]",
+        st.ip_addresses(v=6),
+        st.text(ANY_CHAR, max_size=20) | st.just("<script>" * 37),
+    )
+    bracketed = st.one_of(
+        st.text(ANY_CHAR, max_size=20).map(lambda text: f"[{text}]"),
+        ipv4.map(lambda address: f"[{address}]"),
+        st.builds(
+            lambda a, b: f"{a}[::1]{b}",
+            st.text(LDH, max_size=3),
+            st.text(LDH, max_size=3),
+        ),
+    )
+    host = draw(st.one_of(name, long_name, ipv4, odd_ipv4, ipv6, ipv6_zone, bracketed))
+    if draw(st.integers(0, 3)) == 0:  # one hostile character anywhere
+        at = draw(st.integers(0, len(host)))
+        host = host[:at] + draw(st.sampled_from(HOSTILE_HOST_CHARS)) + host[at:]
+    if draw(st.integers(0, 7)) == 0:
+        host = host.upper()
+    return host
+
+
+def assert_in_host_grammar(domain):
+    """A DNS name, a dotted quad or a compressed IPv6, at most 253 characters."""
+    assert domain.isascii() and len(domain) <= 253, domain
+    if ":" in domain:
+        assert ipaddress.IPv6Address(domain).compressed == domain, domain
+        assert "%" not in domain
+    elif NUMERIC_LABEL.fullmatch(domain.rsplit(".", 1)[-1]):
+        assert str(ipaddress.IPv4Address(domain)) == domain, domain
+    else:
+        assert DNS_NAME.fullmatch(domain), domain
+
+
+def test_generated_hosts_are_rejected_or_follow_the_grammar():
+    stored = []
+
+    @examples(HOST_EXAMPLES)
+    @given(
+        host=hosts(),
+        scheme=st.sampled_from(["http", "https", "HTTPS"]),
+        port=st.sampled_from(["", "", ":80", ":443", ":8080", ":", ":99999"]),
+        user=st.sampled_from(["", "", "user:pw@", "jane@example.com@"]),
+        path=st.text(ANY_CHAR, max_size=30),
+    )
+    def check(host, scheme, port, user, path):
+        raw = f"{scheme}://{user}{host}{port}/{path}"
+        try:
+            url, domain = normalise_url(raw)
+        except InvalidURL:
+            pass
+        else:
+            stored.append(domain)
+            assert_in_host_grammar(domain)
+            assert set(url) <= SAFE_URL_CHARS, url
+            netloc = f"[{domain}]" if ":" in domain else domain
+            assert url.startswith(f"{scheme.lower()}://{netloc}"), url
+            assert normalise_url(url)[1] == domain  # stable once normalised
+        try:
+            source_host, path = source_path(raw)
+        except InvalidURL:
+            return
+        assert_in_host_grammar(source_host)
+        assert set(path) <= SAFE_URL_CHARS, path
+
+    check()
+    # Every form was accepted at least once: the grammar is not "reject all".
+    assert any(":" in domain for domain in stored)
+    assert any(re.fullmatch(r"[0-9.]+", domain) for domain in stored)
+    assert any("xn--" in domain for domain in stored)
+    assert any(len(domain) > 200 for domain in stored)
+
+
+def test_generated_beacons_store_only_grammatical_hosts_and_safe_ascii():
+    @examples(HOST_EXAMPLES // 4)
+    @given(url_host=hosts(), source_host=hosts(), path=st.text(ANY_CHAR, max_size=30))
+    def check(url_host, source_host, path):
+        body = encode(
+            {
+                "url": f"https://{url_host}/{path}",
+                "source": f"http://{source_host}/{path}",
+            },
+            False,
+        )
+        try:
+            beacon = parse_beacon(body)
+        except BeaconError:
+            return
+        assert_in_host_grammar(beacon.domain)
+        assert_in_host_grammar(beacon.source_host)
+        for value in (beacon.url, beacon.source_path):
+            assert set(value) <= SAFE_URL_CHARS, value
+
+    check()
+
+
+EMAIL_ENCODINGS = {
+    "raw": lambda email: email,
+    "percent-encoded": lambda email: quote(email, safe=""),
+    "encoded twice": lambda email: quote(quote(email, safe=""), safe=""),
+    "encoded three times": lambda email: quote(
+        quote(quote(email, safe=""), safe=""), safe=""
+    ),
+    "plus-encoded": quote_plus,
+    "at sign only": lambda email: email.replace("@", "%40"),
+    "at sign twice": lambda email: email.replace("@", "%2540"),
+    "full-width at": lambda email: quote(email.replace("@", "\uff20")),
+}
+
+
+def decodings(text):
+    """``text`` and what it becomes decoded up to four times, either way."""
+    seen = {text}
+    for _ in range(4):
+        seen |= {unquote(t) for t in seen} | {unquote_plus(t) for t in seen}
+    return {unicodedata.normalize("NFKC", t).lower() for t in seen}
+
+
+@pytest.mark.parametrize("encoding", EMAIL_ENCODINGS)
+def test_generated_email_addresses_never_reach_a_stored_url(encoding):
+    encode_email = EMAIL_ENCODINGS[encoding]
+    places = {
+        "path segment": "https://e.com/keep/{}/keep?keep=1",
+        "path parameter": "https://e.com/keep/a;to={}?keep=1",
+        "parameter name": "https://e.com/keep?{}=1&keep=1",
+        "parameter value": "https://e.com/keep?keep=1&to={}",
+        "text around it": "https://e.com/keep?q=mail+{}+now&keep=1",
+    }
+
+    @examples(EMAIL_EXAMPLES // len(EMAIL_ENCODINGS))
+    @given(
+        local=st.from_regex(r"[a-zA-Z0-9][a-zA-Z0-9._%+-]{0,15}", fullmatch=True),
+        domain=st.from_regex(
+            r"[a-z0-9-]{1,12}(\.[a-z0-9-]{1,12}){0,2}\.[a-z]{2,6}", fullmatch=True
+        ),
+        place=st.sampled_from(sorted(places)),
+    )
+    def check(local, domain, place):
+        email = f"{local}@{domain}"
+        raw = places[place].format(encode_email(email))
+        url = clean_query(normalise_url(raw)[0])
+        assert "keep" in url  # the rest of the URL is kept
+        for text in decodings(url):
+            assert email.lower() not in text, (raw, url)
+        source = source_path(raw)[1]
+        for text in decodings(source):
+            assert email.lower() not in text, (raw, source)
+
+    check()
+
+
+def test_generated_text_keeps_no_invisible_character():
+    @examples(TEXT_EXAMPLES)
+    @given(
+        value=st.text(ANY_CHAR, max_size=300),
+        limit=st.sampled_from([MAX_TEXT, MAX_LABEL]),
+    )
+    def check(value, limit):
+        try:
+            cleaned = clean_text(value, limit=limit)
+        except BeaconError as error:
+            assert str(limit) in str(error)
+            return
+        assert len(cleaned) <= limit
+        assert cleaned == cleaned.strip() and "  " not in cleaned
+        for char in cleaned:
+            assert unicodedata.category(char) not in INVISIBLE_CATEGORIES, hex(
+                ord(char)
+            )
+            assert char == " " or not char.isspace(), hex(ord(char))
+
+    check()

@@ -13,9 +13,7 @@ DEFAULTS = {
     "WAGTAIL_OUTBOUND_MAX_URL_LENGTH": 2048,
     # Ignore clicks from bots, detected by user agent (never stored).
     "WAGTAIL_OUTBOUND_IGNORE_BOTS": True,
-    # Seconds the per-site configuration is cached (it is also invalidated on save).
-    "WAGTAIL_OUTBOUND_CONFIG_CACHE_SECONDS": 300,
-    # Name of the Django cache used for site configuration and rate limits.
+    # Name of the Django cache used for rate limits.
     "WAGTAIL_OUTBOUND_CACHE": "default",
     # Beacons accepted per client address: "60/m", "1000/h", "10/30s" or
     # (count, seconds); None turns the limit off. Use a cache shared by every
@@ -27,12 +25,33 @@ DEFAULTS = {
     # Number of proxies in front of Django that append to that header; the
     # client address is the entry this many places from the right.
     "WAGTAIL_OUTBOUND_TRUSTED_PROXIES": 1,
-    # Opt-in write buffer: each server process holds up to this many clicks
-    # (0: off, every click is written before the answer) ...
-    "WAGTAIL_OUTBOUND_BUFFER_CLICKS": 0,
-    # ... for at most this many seconds, then writes them in one go. A crash
-    # loses what is held; a graceful stop writes it (see docs/benchmarks.md).
-    "WAGTAIL_OUTBOUND_BUFFER_SECONDS": 2,
+    # IPv6 clients are rate-limited by network, not by address: a home or a
+    # server usually holds a whole /64 and can pick a fresh address in it at
+    # will. 128 counts every IPv6 address on its own.
+    "WAGTAIL_OUTBOUND_RATE_LIMIT_IPV6_PREFIX": 64,
+    # After the rate-limit cache fails, beacons are accepted unthrottled
+    # without asking the cache for this many seconds, then it is tried again
+    # (one warning is logged per interval).
+    "WAGTAIL_OUTBOUND_RATE_LIMIT_CACHE_RETRY_SECONDS": 30,
+    # New keys a site's clicks may create per day; beyond, clicks count under
+    # an "other" row (see wagtail_outbound.budget and docs/operations.md).
+    "WAGTAIL_OUTBOUND_MAX_NEW_LINKS_PER_DAY": 1000,
+    "WAGTAIL_OUTBOUND_MAX_NEW_SOURCES_PER_DAY": 1000,
+    "WAGTAIL_OUTBOUND_MAX_NEW_LABELS_PER_DAY": 50,
+    # Web requests count pending clicks when the oldest is this many seconds
+    # old (in a background thread of the process); the reports and ``stats``
+    # count them before reading. False: only a worker counts them (the
+    # ``outbound_aggregate`` command or the ``aggregate_outbound_clicks`` task).
+    "WAGTAIL_OUTBOUND_AGGREGATE_ON_REQUEST": True,
+    "WAGTAIL_OUTBOUND_AGGREGATE_SECONDS": 2,
+    # Pending clicks counted per transaction.
+    "WAGTAIL_OUTBOUND_AGGREGATE_BATCH": 2000,
+    # A database alias of its own for the click tables (see
+    # wagtail_outbound.routers); None keeps them in the default database.
+    "WAGTAIL_OUTBOUND_DATABASE": None,
+    # Seconds a process keeps sites and their tracking settings before it
+    # reads them again: a settings change applies everywhere within this.
+    "WAGTAIL_OUTBOUND_CONFIG_SECONDS": 2,
 }
 
 

@@ -9,7 +9,8 @@ are both fine.
 
 import hashlib
 
-from django.core.validators import MinValueValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
@@ -17,6 +18,25 @@ from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.models import Page
 
 from .domains import parse_domain_list
+
+
+class SiteKey(models.ForeignKey):
+    """A click table's site: a foreign key without a database constraint or a
+    cascade, so the click tables can live in a database of their own
+    (``WAGTAIL_OUTBOUND_DATABASE``). ``signals`` deletes a site's rows."""
+
+    def __init__(self, **kwargs):
+        kwargs.update(
+            to="wagtailcore.Site",
+            on_delete=models.DO_NOTHING,
+            related_name="+",
+            db_constraint=False,
+        )
+        super().__init__(**kwargs)
+
+    def deconstruct(self):
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "django.db.models.ForeignKey", args, kwargs
 
 
 def fingerprint(value):
@@ -30,7 +50,10 @@ class Link(models.Model):
     url = models.TextField(_("URL"))
     url_hash = models.CharField(max_length=64, unique=True, editable=False)
     domain = models.CharField(_("domain"), max_length=253, db_index=True)
-    text = models.CharField(_("latest link text"), max_length=255, blank=True)
+    # The text most clicks carried (a Boyer-Moore majority vote, so no single
+    # beacon can replace it): ``text_votes`` is the vote's running margin.
+    text = models.CharField(_("link text"), max_length=255, blank=True)
+    text_votes = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -45,9 +68,7 @@ class Link(models.Model):
 class SourcePage(models.Model):
     """A page of a site on which outbound links were clicked."""
 
-    site = models.ForeignKey(
-        "wagtailcore.Site", on_delete=models.CASCADE, related_name="+"
-    )
+    site = SiteKey()
     page_id = models.PositiveIntegerField(_("page id"), null=True, db_index=True)
     path = models.TextField(_("path"))
     path_hash = models.CharField(max_length=64, editable=False)
@@ -69,9 +90,7 @@ class SourcePage(models.Model):
 class DailyClicks(models.Model):
     """Number of clicks on one link from one source page on one day."""
 
-    site = models.ForeignKey(
-        "wagtailcore.Site", on_delete=models.CASCADE, related_name="+"
-    )
+    site = SiteKey()
     day = models.DateField(_("day"))
     # Indexed below with the day: the reports read a few links' or pages'
     # counters over a range of days.
@@ -153,9 +172,7 @@ class RollUp(models.Model):
     counted_by = {}
     spans = (Span.DAY, Span.MONTH, Span.YEAR)
 
-    site = models.ForeignKey(
-        "wagtailcore.Site", on_delete=models.CASCADE, related_name="+"
-    )
+    site = SiteKey()
     span = models.CharField(_("span"), max_length=1, choices=Span.choices)
     day = models.DateField(_("first day"))
     clicks = models.PositiveBigIntegerField(_("clicks"), default=0)
@@ -307,6 +324,91 @@ class PairClicks(RollUp):
 ROLLUPS = (SiteClicks, LinkClicks, DomainClicks, SourceClicks, PairClicks)
 
 
+# The overflow keys: clicks beyond a site's daily budget of new links, source
+# pages or labels count under these, never under a new row (see ``budget``).
+# A beacon's URL is never empty and its path starts with "/".
+OTHER_URL = ""
+OTHER_DOMAIN = ""
+OTHER_PATH = ""
+OTHER_LABEL = "(other)"
+
+
+class PendingClick(models.Model):
+    """A click accepted by the collect endpoint and not counted yet.
+
+    The endpoint's one durable append: no unique constraint, no foreign key
+    and no index but the primary key, so concurrent requests share no row.
+    ``aggregation`` counts pending clicks in batches and deletes them in the
+    same transaction. The page id is not kept: the server resolves the page
+    from the path.
+    """
+
+    site_id = models.PositiveIntegerField()
+    received = models.DateTimeField()
+    day = models.DateField()  # in the project's TIME_ZONE (``periods``)
+    url = models.TextField()
+    domain = models.CharField(max_length=253)
+    text = models.CharField(max_length=255, blank=True)
+    path = models.TextField()
+    event = models.CharField(max_length=64, blank=True)
+    category = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self):
+        return f"{self.received} {self.url}"
+
+
+class Label(models.Model):
+    """An event or category label seen on a site: the report's menus list
+    these, and a label not listed yet spends the site's daily budget."""
+
+    class Kind(models.TextChoices):
+        EVENT = "event", _("event")
+        CATEGORY = "category", _("category")
+
+    site = SiteKey()
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    value = models.CharField(max_length=64)
+    first_day = models.DateField()
+
+    class Meta:
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "kind", "value"], name="wagtail_outbound_label_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.kind}: {self.value}"
+
+
+class NewKeys(models.Model):
+    """How many new links, source pages and labels a site's clicks created on
+    a day: the budget that bounds what forged clicks can add."""
+
+    site = SiteKey()
+    day = models.DateField()
+    kind = models.CharField(max_length=8)
+    created = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "day", "kind"], name="wagtail_outbound_new_keys"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.kind} {self.created}"
+
+
+MAX_RETENTION_DAYS = 3650
+
+
 @register_setting(icon="link-external")
 class OutboundSettings(BaseSiteSetting):
     """Per-site tracking settings, editable under Settings in the Wagtail admin."""
@@ -333,7 +435,6 @@ class OutboundSettings(BaseSiteSetting):
             "'*.example.com' matches example.com and all its sub-domains. "
             "The site's own hostname and its www. twin are always internal."
         ),
-        validators=[parse_domain_list],
     )
     excluded_domains = models.TextField(
         _("excluded domains"),
@@ -342,7 +443,6 @@ class OutboundSettings(BaseSiteSetting):
             "Destinations never counted, such as ad networks, one per line, "
             "with the same wildcard syntax."
         ),
-        validators=[parse_domain_list],
     )
     query_strings = models.CharField(
         _("query strings"), max_length=16, choices=QUERY_CHOICES, default=KEEP
@@ -364,12 +464,23 @@ class OutboundSettings(BaseSiteSetting):
     retention_days = models.PositiveIntegerField(
         _("retention (days)"),
         default=365,
-        validators=[MinValueValidator(1)],
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_RETENTION_DAYS)],
         help_text=_("Click history older than this is deleted by outbound_prune."),
     )
 
     class Meta:
         verbose_name = _("outbound link tracking")
+
+    def clean(self):
+        # Not field validators: a migration would import them.
+        errors = {}
+        for name in ("internal_domains", "excluded_domains"):
+            try:
+                parse_domain_list(getattr(self, name))
+            except ValidationError as error:
+                errors[name] = error
+        if errors:
+            raise ValidationError(errors)
 
 
 class OutboundTrackingMixin(models.Model):

@@ -1,69 +1,123 @@
-"""The write path: one click becomes one atomic increment of its daily
-counter and of the roll-ups the reports read, in the same transaction."""
+"""The write path.
 
-import threading
-import time
-from collections import Counter
+The collect endpoint appends each click to the inbox (``inbox.append``: one
+``INSERT``, durable when the endpoint answers). :mod:`.aggregation` takes
+pending clicks in batches and counts them here: the server resolves each
+source page, spends the site's budget of new keys, and adds every batch to the
+daily counters and the roll-ups with one upsert per table, in the transaction
+that removes the batch from the inbox.
+"""
 
-from django.db import OperationalError, connections, transaction
+import dataclasses
+import datetime
+from collections import Counter, defaultdict
+
+from django.db import connections, transaction
 from django.db.models import F, Sum, Value
 from django.db.models.functions import TruncMonth, TruncYear
-from django.utils import timezone
 
-from .models import ROLLUPS, DailyClicks, Link, SourcePage, Span, fingerprint
+from . import budget, sources
+from .models import (
+    OTHER_DOMAIN,
+    OTHER_LABEL,
+    OTHER_PATH,
+    OTHER_URL,
+    ROLLUPS,
+    DailyClicks,
+    Label,
+    Link,
+    SourcePage,
+    Span,
+    fingerprint,
+)
+from .periods import click_day
 
-# SQLite allows one writer at a time; a writer that finds the database locked
-# waits and retries so no accepted click is lost.
-LOCK_RETRIES = 8
-
-
-# SQLite's busy handler polls with sleeps of up to 100 ms, so threads of one
-# process that wait for its write lock idle long after it is free. They queue
-# on this lock instead; other processes still wait through SQLite's timeout.
-_sqlite_writer = threading.Lock()
-
-
-def record_click(site, beacon, day=None):
-    """Count one click described by a validated :class:`~.beacon.Beacon`."""
-    record_clicks([(site, beacon, day or timezone.localdate(), 1)])
-
-
-def record_clicks(entries):
-    """Count ``[(site, beacon, day, clicks)]`` in one transaction: all or none
-    (the write buffer's batches)."""
-    if connections[DailyClicks.objects.db].vendor == "sqlite":
-        with _sqlite_writer:
-            return _record(entries)
-    return _record(entries)
+EVENT, CATEGORY = Label.Kind.EVENT.value, Label.Kind.CATEGORY.value
 
 
-def _record(entries):
-    for attempt in range(LOCK_RETRIES):
-        try:
-            with transaction.atomic():
-                return _write(entries)
-        except OperationalError as error:
-            if "locked" not in str(error) or attempt == LOCK_RETRIES - 1:
-                raise
-            time.sleep(0.01 * 2**attempt)
+@dataclasses.dataclass(frozen=True)
+class Click:
+    """One click to count. ``page_id`` is set by trusted callers only
+    (imports, seeding); the endpoint's clicks get theirs from the server."""
+
+    site_id: int
+    day: datetime.date
+    url: str
+    domain: str
+    path: str
+    text: str = ""
+    event: str = ""
+    category: str = ""
+    page_id: int | None = None
+    trusted: bool = False
 
 
-def _write(entries):
-    """A batch costs the same few statements as one click: a lookup of its
-    links and pages, and one upsert per counter table."""
-    links = _links([beacon for _site, beacon, _day, _clicks in entries])
-    sources = _sources([(site, beacon) for site, beacon, _day, _clicks in entries])
-    counters = Counter()
-    for site, beacon, day, clicks in entries:
-        link_id, domain = links[beacon.url]
-        source_id = sources[site.pk, beacon.source_path]
-        counters[
-            site.pk, day, link_id, source_id, beacon.event, beacon.category, domain
-        ] += clicks
+def record_click(site, beacon, day=None, page_id=None):
+    """Count one validated :class:`~.beacon.Beacon` now, without the inbox.
+
+    For server-side code (imports, seeding, tests): ``page_id`` (or the
+    beacon's), when given, is trusted as the page that served the click.
+    """
+    site_id = getattr(site, "pk", site)
+    if page_id is None:
+        page_id = beacon.page_id
+    count(
+        [
+            Click(
+                site_id=site_id,
+                day=day or click_day(),
+                url=beacon.url,
+                domain=beacon.domain,
+                path=beacon.source_path,
+                text=beacon.text,
+                event=beacon.event,
+                category=beacon.category,
+                page_id=page_id,
+                trusted=page_id is not None,
+            )
+        ]
+    )
+
+
+def count(clicks):
+    """Count ``clicks`` (a list of :class:`Click`) in the current transaction
+    or one of its own. Returns how many were counted: clicks from pages that
+    may not be tracked (not live, private, switched off) are dropped."""
+    using = DailyClicks.objects.db
+    with transaction.atomic(using=using):
+        pages = sources.resolve(clicks)
+        clicks = [click for click in clicks if pages[click.site_id, click.path].counted]
+        if not clicks:
+            return 0
+        allowance = budget.Allowance(using)
+        source_ids = _sources(clicks, pages, allowance)
+        links = _links(clicks, allowance)
+        labels = _labels(clicks, allowance)
+        allowance.save()
+        counters = Counter()
+        for click in clicks:
+            link_id, domain = links[click.url]
+            counters[
+                click.site_id,
+                click.day,
+                link_id,
+                source_ids[click.site_id, click.path],
+                labels[click.site_id, EVENT, click.event],
+                labels[click.site_id, CATEGORY, click.category],
+                domain,
+            ] += 1
+        _add(counters, using)
+    return len(clicks)
+
+
+def _add(counters, using):
+    """Add ``{(site, day, link, source, event, category, domain): clicks}`` to
+    the daily counters and every roll-up: one upsert per table."""
     _upsert(
         DailyClicks,
         ["site_id", "day", "link_id", "source_id", "event", "category"],
         [(*key[:6], clicks) for key, clicks in counters.items()],
+        using,
     )
     for model in ROLLUPS:
         rows = Counter()
@@ -83,82 +137,168 @@ def _write(entries):
             model,
             ["site_id", *model.counted_by, "span", "day"],
             [(*key, clicks) for key, clicks in rows.items()],
+            using,
         )
 
 
-def _links(beacons):
-    """``{url: (link id, domain)}``, creating the links not seen before; the
-    latest link text wins."""
-    latest = {beacon.url: beacon for beacon in beacons}
-    hashes = {fingerprint(url): url for url in latest}
-    found = {
-        hashes[row["url_hash"]]: row
-        for row in Link.objects.filter(url_hash__in=hashes).values(
-            "pk", "url_hash", "domain", "text"
-        )
-    }
-    missing = [url for url in latest if url not in found]
-    if missing:
+def _links(clicks, allowance):
+    """``{url: (link id, domain)}``. A URL not seen before becomes a link while
+    its site's budget lasts, else it counts under the overflow link. Each
+    click's text is a vote for the link's text (see ``Link.text_votes``)."""
+    first_site = {}
+    votes = defaultdict(list)
+    for click in clicks:
+        first_site.setdefault(click.url, click.site_id)
+        if click.text:
+            votes[click.url].append(click.text)
+    hashes = {fingerprint(url): url for url in first_site}
+    found = _known_links(hashes)
+    new = [url for url in first_site if url not in found]
+    granted = [url for url in new if allowance.spend(first_site[url], budget.LINKS)]
+    if len(granted) < len(new):
+        granted.append(OTHER_URL)
+        hashes[fingerprint(OTHER_URL)] = OTHER_URL
+    if granted:
+        domains = {click.url: click.domain for click in clicks}
         Link.objects.bulk_create(
             [
                 Link(
                     url=url,
                     url_hash=fingerprint(url),
-                    domain=latest[url].domain,
-                    text=latest[url].text,
+                    domain=domains.get(url, OTHER_DOMAIN),
                 )
-                for url in missing
+                for url in granted
             ],
-            # Another request may create the same link in the meantime.
-            ignore_conflicts=True,
+            ignore_conflicts=True,  # another batch may create it meanwhile
         )
-        created = Link.objects.filter(
-            url_hash__in=[h for h, u in hashes.items() if u in missing]
-        )
-        for row in created.values("pk", "url_hash", "domain", "text"):
-            found[hashes[row["url_hash"]]] = row
-    for url, row in found.items():
-        text = latest[url].text
-        if text and row["text"] != text:
-            Link.objects.filter(pk=row["pk"]).update(text=text)
-    return {url: (row["pk"], row["domain"]) for url, row in found.items()}
+        found.update(_known_links({h: u for h, u in hashes.items() if u in granted}))
+    _vote(found, votes)
+    other = found.get(OTHER_URL)
+    return {
+        url: (found[url]["pk"], found[url]["domain"])
+        if url in found
+        else (other["pk"], OTHER_DOMAIN)
+        for url in first_site
+    }
 
 
-def _sources(pairs):
+def _known_links(hashes):
+    rows = Link.objects.filter(url_hash__in=list(hashes)).order_by("pk")
+    rows = rows.select_for_update()
+    return {
+        hashes[row["url_hash"]]: row
+        for row in rows.values("pk", "url_hash", "domain", "text", "text_votes")
+    }
+
+
+def _vote(links, votes):
+    """Boyer-Moore majority vote: a text equal to the link's adds one, another
+    takes one away and replaces the text when the margin reaches zero. The
+    text most clicks carry wins, and a few forged beacons move only the margin.
+    The links are locked (``select_for_update``), so concurrent batches vote
+    in turn."""
+    for url, texts in votes.items():
+        row = links.get(url)
+        if row is None:
+            continue
+        text, margin = row["text"], row["text_votes"]
+        for candidate in texts:
+            if margin == 0:
+                text, margin = candidate, 1
+            elif candidate == text:
+                margin += 1
+            else:
+                margin -= 1
+        if (text, margin) != (row["text"], row["text_votes"]):
+            Link.objects.filter(pk=row["pk"]).update(text=text, text_votes=margin)
+
+
+def _sources(clicks, pages, allowance):
     """``{(site id, path): source page id}``, creating the pages not seen
-    before; a known page id is kept up to date."""
-    latest = {(site.pk, beacon.source_path): beacon for site, beacon in pairs}
+    before while the site's budget lasts (then the overflow page). The page
+    id is what the server resolved, updated when another page serves the
+    path now."""
+    wanted = {(click.site_id, click.path) for click in clicks}
     found = {}
-    for site_id in {site_id for site_id, _path in latest}:
-        hashes = {fingerprint(path): path for sid, path in latest if sid == site_id}
-        pages = SourcePage.objects.filter(site_id=site_id)
-        fields = ("pk", "path_hash", "page_id")
-        rows = list(pages.filter(path_hash__in=hashes).values_list(*fields))
-        missing = set(hashes) - {path_hash for _pk, path_hash, _page in rows}
-        if missing:
+    for site_id in {site_id for site_id, _path in wanted}:
+        paths = [path for sid, path in wanted if sid == site_id]
+        rows = _known_sources(site_id, paths)
+        new = sorted(path for path in paths if path not in rows)
+        granted = [path for path in new if allowance.spend(site_id, budget.SOURCES)]
+        if len(granted) < len(new):
+            granted.append(OTHER_PATH)
+        if granted:
             SourcePage.objects.bulk_create(
                 [
                     SourcePage(
                         site_id=site_id,
-                        path=hashes[path_hash],
-                        path_hash=path_hash,
-                        page_id=latest[site_id, hashes[path_hash]].page_id,
+                        path=path,
+                        path_hash=fingerprint(path),
+                        page_id=pages[site_id, path].page_id
+                        if path != OTHER_PATH
+                        else None,
                     )
-                    for path_hash in missing
+                    for path in granted
                 ],
                 ignore_conflicts=True,
             )
-            rows += pages.filter(path_hash__in=missing).values_list(*fields)
-        for pk, path_hash, page_id in rows:
-            path = hashes[path_hash]
+            rows.update(_known_sources(site_id, granted))
+        for path in paths:
+            if path not in rows:
+                found[site_id, path] = rows[OTHER_PATH][0]
+                continue
+            pk, page_id = rows[path]
             found[site_id, path] = pk
-            beacon_page = latest[site_id, path].page_id
-            if beacon_page and page_id != beacon_page:
-                SourcePage.objects.filter(pk=pk).update(page_id=beacon_page)
+            resolved = pages[site_id, path].page_id
+            if resolved is not None and page_id != resolved:
+                SourcePage.objects.filter(pk=pk).update(page_id=resolved)
     return found
 
 
-def _upsert(model, keys, rows):
+def _known_sources(site_id, paths):
+    hashes = {fingerprint(path): path for path in paths}
+    rows = SourcePage.objects.filter(site_id=site_id, path_hash__in=list(hashes))
+    return {
+        hashes[path_hash]: (pk, page_id)
+        for pk, path_hash, page_id in rows.values_list("pk", "path_hash", "page_id")
+    }
+
+
+def _labels(clicks, allowance):
+    """``{(site id, kind, value): stored value}``: a label not seen on the
+    site before is listed while the budget lasts, else it counts as
+    ``OTHER_LABEL``."""
+    wanted = set()
+    for click in clicks:
+        wanted.add((click.site_id, EVENT, click.event))
+        wanted.add((click.site_id, CATEGORY, click.category))
+    result = {key: key[2] for key in wanted if key[2] in ("", OTHER_LABEL)}
+    asked = [key for key in wanted if key not in result]
+    if not asked:
+        return result
+    known = set(
+        Label.objects.filter(
+            site_id__in={site_id for site_id, _kind, _value in asked},
+            value__in={value for _site, _kind, value in asked},
+        ).values_list("site_id", "kind", "value")
+    )
+    day = min(click.day for click in clicks)
+    new = []
+    for key in sorted(asked):
+        site_id, kind, value = key
+        if key in known or allowance.spend(site_id, budget.LABELS):
+            result[key] = value
+            if key not in known:
+                new.append(
+                    Label(site_id=site_id, kind=kind, value=value, first_day=day)
+                )
+        else:
+            result[key] = OTHER_LABEL
+    Label.objects.bulk_create(new, ignore_conflicts=True)
+    return result
+
+
+def _upsert(model, keys, rows, using=None):
     """Add ``rows`` of ``(*keys, clicks)`` to ``model``'s counters in one
     statement per 500 rows (INSERT ... ON CONFLICT works on SQLite and
     PostgreSQL). Rows go in key order, so concurrent batches lock them in the
@@ -167,7 +307,7 @@ def _upsert(model, keys, rows):
     columns = ", ".join([*keys, "clicks"])
     row_sql = "(" + ", ".join(["%s"] * (len(keys) + 1)) + ")"
     rows = sorted(rows, key=lambda row: tuple(map(str, row[:-1])))
-    with connections[model.objects.db].cursor() as cursor:
+    with connections[using or model.objects.db].cursor() as cursor:
         for first in range(0, len(rows), 500):
             chunk = rows[first : first + 500]
             cursor.execute(
@@ -188,8 +328,7 @@ def rebuild_rollups(using=None, only=None):
         from wagtail_outbound.recording import rebuild_rollups
         rebuild_rollups()
 
-    ``only`` names the roll-ups to rebuild (a migration rebuilds the tables it
-    creates, by model name).
+    ``only`` names the roll-ups to rebuild, by model name.
     """
     using = using or DailyClicks.objects.db
     connection = connections[using]

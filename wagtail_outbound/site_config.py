@@ -1,15 +1,10 @@
-"""Per-site tracking configuration, cached so page views cost no query."""
+"""Per-site tracking configuration, kept in memory so page views cost no query."""
 
-import logging
-import uuid
+import time
 from dataclasses import dataclass
-
-from django.core.cache import caches
 
 from . import conf
 from .domains import matches_any, parse_domain_list, site_hosts
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -50,49 +45,30 @@ def _patterns(text):
         return ()
 
 
-def _cache():
-    return caches[conf.get("WAGTAIL_OUTBOUND_CACHE")]
-
-
-# The cache only saves queries: when it is unreachable, pages and the endpoint
-# read the database instead of failing.
-def _cache_call(method, *args):
-    try:
-        return getattr(_cache(), method)(*args)
-    except Exception:
-        logger.warning("wagtail-outbound: cache %s failed", method, exc_info=True)
-        return None
-
-
-# Each process keeps what it read (sites, settings) in memory while the shared
-# generation key is unchanged: one small cache read per request instead of
-# unpickling a site and its settings. Saving a site or its settings deletes the
-# key, so every process reads the database again on its next request.
-_GENERATION_KEY = "wagtail_outbound:generation"
+# Each process keeps the sites and settings it read in memory for
+# ``WAGTAIL_OUTBOUND_CONFIG_SECONDS`` (2 by default), then reads them again:
+# a few queries per process every two seconds instead of one per request, and
+# a settings change applies in every process within that time, whatever the
+# cache backend (a per-process cache cannot tell other processes of a save).
 # Bounds the host map: with ALLOWED_HOSTS = ["*"] any Host header reaches us.
 MAX_CACHED_HOSTS = 256
 
 
 class _Memo:
-    generation = None
+    until = 0.0
     objects = {}
     hosts = 0
 
 
 def snapshot():
-    """This process's objects for the current generation, or a throwaway
-    dictionary when the cache cannot tell (unreachable, or a race). Pass it
-    to :func:`site_for_request` and :func:`config_for_site` to check the
-    generation once for both."""
-    generation = _cache_call("get", _GENERATION_KEY)
-    if generation is None:
-        generation = uuid.uuid4().hex
-        timeout = conf.get("WAGTAIL_OUTBOUND_CONFIG_CACHE_SECONDS")
-        if not _cache_call("add", _GENERATION_KEY, generation, timeout):
-            return {}
-    if _Memo.generation != generation:
+    """This process's sites and settings, read again once they are
+    ``WAGTAIL_OUTBOUND_CONFIG_SECONDS`` old. Pass it to
+    :func:`site_for_request` and :func:`config_for_site`."""
+    now = time.monotonic()
+    if now >= _Memo.until:
         # Replaced, never cleared: a thread still reading the old one is safe.
-        _Memo.generation, _Memo.objects, _Memo.hosts = generation, {}, 0
+        _Memo.objects, _Memo.hosts = {}, 0
+        _Memo.until = now + conf.get("WAGTAIL_OUTBOUND_CONFIG_SECONDS")
     return _Memo.objects
 
 
@@ -138,5 +114,6 @@ def config_for_site(site, memo=None):
 
 
 def forget():
-    """Make every process read sites and settings again on its next request."""
-    _cache_call("delete", _GENERATION_KEY)
+    """Read sites and settings again on this process's next request (other
+    processes do within ``WAGTAIL_OUTBOUND_CONFIG_SECONDS``)."""
+    _Memo.until = 0.0

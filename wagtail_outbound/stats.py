@@ -38,6 +38,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from . import aggregation
 from .domains import normalise_host
 from .models import (
     DailyClicks,
@@ -52,6 +53,18 @@ from .models import (
 )
 
 
+def fresh(function):
+    """Count pending clicks first (``aggregation.catch_up``), so what a report
+    or a caller reads includes every click the endpoint has accepted."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        aggregation.catch_up()
+        return function(*args, **kwargs)
+
+    return wrapper
+
+
 def _in_range(qs, site=None, start=None, end=None):
     if site is not None:
         qs = qs.filter(site=site)
@@ -62,6 +75,7 @@ def _in_range(qs, site=None, start=None, end=None):
     return qs
 
 
+@fresh
 def clicks(site=None, start=None, end=None):
     """The daily counters in range, for further filtering."""
     return _in_range(DailyClicks.objects.all(), site, start, end)
@@ -196,6 +210,7 @@ def _link_narrowed(qs, search="", domain="", link=None, event="", category="", *
     return qs
 
 
+@fresh
 def total_clicks(site=None, start=None, end=None):
     """Number of clicks in range."""
     parts = _signed_parts(site, start, end)
@@ -205,6 +220,7 @@ def total_clicks(site=None, start=None, end=None):
     return rows.aggregate(total=_signed_sum(parts))["total"] or 0
 
 
+@fresh
 def domain_totals(site=None, start=None, end=None):
     """Rows of ``domain, clicks, urls`` (distinct URLs clicked)."""
     return (
@@ -215,6 +231,7 @@ def domain_totals(site=None, start=None, end=None):
     )
 
 
+@fresh
 def url_totals(site=None, start=None, end=None, domain=None):
     """Rows of ``url, domain, text, clicks, sources, last_day``.
 
@@ -240,6 +257,7 @@ def url_totals(site=None, start=None, end=None, domain=None):
     )
 
 
+@fresh
 def source_page_totals(site=None, start=None, end=None):
     """Rows of ``page_id, path, clicks, destinations`` (distinct URLs)."""
     return (
@@ -250,6 +268,7 @@ def source_page_totals(site=None, start=None, end=None):
     )
 
 
+@fresh
 def daily_totals(site=None, start=None, end=None):
     """Rows of ``day, clicks`` in date order, for charts."""
     return (
@@ -265,6 +284,7 @@ def daily_totals(site=None, start=None, end=None):
 # get every number from this module.
 
 
+@fresh
 def matching_clicks(
     site=None,
     start=None,
@@ -324,6 +344,7 @@ def _daily_rollup(site=None, start=None, end=None):
     return _in_range(SiteClicks.objects.filter(span=Span.DAY), site, start, end)
 
 
+@fresh
 def matching_total(site=None, start=None, end=None, **filters):
     """Number of clicks matching the report filters."""
     if not any(filters.values()):
@@ -351,6 +372,7 @@ def _needs_counters(filters):
     return any(filters.get(name) for name in ("source", "page"))
 
 
+@fresh
 def domain_report(site=None, start=None, end=None, **filters):
     """Rows of ``domain, clicks`` matching the report filters, most clicked
     first. ``add_domain_details`` adds the other columns to the rows shown."""
@@ -366,6 +388,7 @@ def domain_report(site=None, start=None, end=None, **filters):
     return rows.order_by("-clicks", "domain")
 
 
+@fresh
 def url_report(site=None, start=None, end=None, **filters):
     """Rows of ``link_id, clicks`` matching the report filters, most clicked
     first. ``add_url_details`` adds the URL and the other columns."""
@@ -378,6 +401,7 @@ def url_report(site=None, start=None, end=None, **filters):
     return rows.order_by("-clicks", "link_id")
 
 
+@fresh
 def exit_page_report(site=None, start=None, end=None, **filters):
     """Rows of ``source_id, clicks`` matching the report filters, most
     clicked first. ``add_exit_page_details`` adds the page and the rest."""
@@ -577,6 +601,7 @@ def _pages(ids):
     }
 
 
+@fresh
 def matching_daily_totals(site=None, start=None, end=None, **filters):
     """Rows of ``day, clicks`` in date order matching the report filters,
     read from the smallest table that knows the filters."""
@@ -597,20 +622,34 @@ def _active(filters):
     return [name for name, value in filters.items() if value not in (None, "")]
 
 
-def labels(site=None, start=None, end=None):
-    """``(events, categories)``: the distinct non-empty values in range, sorted.
+# Labels listed in the report's event and category menus.
+LABEL_MENU_SIZE = 100
 
-    Read from the per-link roll-up's year, month and edge-day rows, a few
-    rows per labelled link instead of every labelled counter."""
+
+@fresh
+def labels(site=None, start=None, end=None, limit=LABEL_MENU_SIZE):
+    """``(events, categories)``: of each, the ``limit`` non-empty values with
+    the most clicks in range, sorted by name.
+
+    Visitors choose labels, so there may be any number of them: each list is
+    one query over the per-link roll-up's year, month and edge-day rows of
+    the range, ranked by clicks and cut in the database (``ORDER BY SUM(clicks)
+    DESC LIMIT``), so no more than ``limit`` values are ever read or shown."""
     qs = _rollup(LinkClicks, site, start, end)
-    events = qs.exclude(event="").values_list("event", flat=True).distinct()
-    categories = qs.exclude(category="").values_list("category", flat=True)
-    return (
-        list(events.order_by("event")),
-        list(categories.distinct().order_by("category")),
-    )
+
+    def top(field):
+        ranked = (
+            qs.exclude(**{field: ""})
+            .values_list(field)
+            .annotate(total=Sum("clicks"))
+            .order_by("-total", field)[:limit]
+        )
+        return sorted(value for value, _total in ranked)
+
+    return top("event"), top("category")
 
 
+@fresh
 def domain_trend(site=None, start=None, end=None, previous_start=None, limit=10):
     """The ``limit`` domains with the most clicks from ``start`` to ``end``, as
     rows of ``domain, clicks, previous`` where ``previous`` counts the clicks

@@ -9,7 +9,14 @@ try:
 except ImportError:
     from django_tasks import task
 
+from .aggregation import aggregate
 from .retention import prune
+
+
+@task()
+def aggregate_outbound_clicks():
+    """Count the clicks waiting in the inbox (``outbound_aggregate``)."""
+    return aggregate()
 
 
 @task()

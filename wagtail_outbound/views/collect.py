@@ -1,10 +1,13 @@
 """The public endpoint that the tracker posts clicks to.
 
-Answers 204 when a click was recorded or deliberately ignored, 400 for an
-invalid beacon, 403 for a foreign origin or site, 405 for anything but POST,
-413 for a body above the limit, 429 when the client is over the rate limit
-and 503 when the database is unavailable.
-Never sets a cookie and never stores anything about the visitor.
+Answers 204 when a click was stored or deliberately ignored, 400 for an
+invalid beacon (or one the database refuses), 403 for a foreign origin or
+site, 405 for anything but POST, 413 for a body above the limit, 429 when the
+client is over the rate limit and 503 when the database is unavailable.
+A click is one row appended to the inbox (``inbox``); which page served it,
+and whether that page may be tracked, is decided when it is counted
+(``aggregation``). Never sets a cookie and never stores anything about the
+visitor.
 """
 
 import dataclasses
@@ -12,34 +15,19 @@ import functools
 import logging
 from urllib.parse import urlsplit
 
-from crawlerdetect import CrawlerDetect
 from django.core.exceptions import DisallowedHost
-from django.db import DatabaseError
+from django.db import DatabaseError, DataError, IntegrityError
 from django.http import HttpResponse, JsonResponse
 from django.http.request import split_domain_port
 from django.views.decorators.csrf import csrf_exempt
 
-from .. import buffer, conf, ratelimit, site_config
+from .. import aggregation, conf, inbox, ratelimit, site_config
 from ..beacon import BeaconError, parse_beacon
+from ..bots import is_bot
 from ..domains import normalise_host, site_hosts
 from ..urlnorm import clean_query
 
 logger = logging.getLogger(__name__)
-crawler_detect = CrawlerDetect()
-
-
-@functools.lru_cache(maxsize=4096)
-def _crawler_verdict(user_agent):
-    return crawler_detect.isCrawler(user_agent)
-
-
-def is_crawler(user_agent):
-    """CrawlerDetect's verdict, kept per user agent: matching its patterns
-    costs about a millisecond, and visitors send few distinct user agents.
-    Unusually long ones are not kept, so the cache stays small."""
-    if len(user_agent) > 512:
-        return crawler_detect.isCrawler(user_agent)
-    return _crawler_verdict(user_agent)
 
 
 def _error(status, message):
@@ -91,7 +79,7 @@ def _read_body(request, limit):
 
 def _is_ignored(request, config):
     meta = request.META
-    if conf.get("WAGTAIL_OUTBOUND_IGNORE_BOTS") and is_crawler(
+    if conf.get("WAGTAIL_OUTBOUND_IGNORE_BOTS") and is_bot(
         meta.get("HTTP_USER_AGENT", "")
     ):
         return True
@@ -110,6 +98,10 @@ def _database_errors_answer_503(view):
     def wrapper(request):
         try:
             return view(request)
+        except (DataError, IntegrityError):
+            # About the data, not an outage (validation should make it rare).
+            logger.warning("wagtail-outbound: the database refused a click")
+            return _error(400, "invalid click")
         except DatabaseError:
             logger.exception("wagtail-outbound could not reach the database")
             response = _error(503, "temporarily unavailable")
@@ -173,5 +165,6 @@ def collect(request):
     )
     if url != beacon.url:
         beacon = dataclasses.replace(beacon, url=url)
-    buffer.record(site, beacon)
+    inbox.append(site.pk, beacon)
+    aggregation.after_append()
     return _no_content()
