@@ -190,3 +190,22 @@ def test_the_budget_is_spent_once_per_new_key_in_a_batch(client, site, small_bud
     send(client, beacon("https://same.example/"))
     assert NewKeys.objects.get(kind="links").created == 1
     assert Link.objects.get().daily.get().clicks == 6
+
+
+def test_new_combinations_of_known_keys_beyond_the_budget_count_as_other(
+    client, site, settings
+):
+    pages = [f"/page-{number}/" for number in range(3)]
+    urls = [f"https://known{number}.example/" for number in range(3)]
+    for url, page in zip(urls, pages, strict=True):
+        click_from(client, page, url=url)  # three known links and pages
+    settings.WAGTAIL_OUTBOUND_MAX_NEW_COUNTERS_PER_DAY = 5
+    rows_before = DailyClicks.objects.count()
+    for url in urls:
+        for page in pages:
+            click_from(client, page, url=url)  # six new combinations
+    assert stats.total_clicks() == 12
+    # Three new counters were left in the budget; the rest went to one row.
+    assert DailyClicks.objects.count() == rows_before + 2 + 1
+    other = DailyClicks.objects.get(link__url=OTHER_URL, source__path=OTHER_PATH)
+    assert other.clicks == 4

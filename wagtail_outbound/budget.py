@@ -4,8 +4,10 @@ Every click to a URL, from a path or with a label not seen before would add
 rows that stay for the whole retention period, and anyone can send clicks. A
 site's clicks create at most ``WAGTAIL_OUTBOUND_MAX_NEW_LINKS_PER_DAY`` links,
 ``..._SOURCES_PER_DAY`` source pages and ``..._LABELS_PER_DAY`` event and
-category labels a day; beyond that, clicks still count, under the overflow
-keys of ``models`` ("other"), which the reports show as such.
+category labels a day, and ``..._COUNTERS_PER_DAY`` daily counters (a link
+clicked from a page for the first time that day); beyond that, clicks still
+count, under the overflow keys of ``models`` ("other"), which the reports
+show as such.
 """
 
 from django.db import connections
@@ -16,10 +18,12 @@ from .periods import click_day
 LINKS = "links"
 SOURCES = "sources"
 LABELS = "labels"
+COUNTERS = "counters"
 SETTINGS = {
     LINKS: "WAGTAIL_OUTBOUND_MAX_NEW_LINKS_PER_DAY",
     SOURCES: "WAGTAIL_OUTBOUND_MAX_NEW_SOURCES_PER_DAY",
     LABELS: "WAGTAIL_OUTBOUND_MAX_NEW_LABELS_PER_DAY",
+    COUNTERS: "WAGTAIL_OUTBOUND_MAX_NEW_COUNTERS_PER_DAY",
 }
 
 

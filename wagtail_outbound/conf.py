@@ -38,6 +38,7 @@ DEFAULTS = {
     "WAGTAIL_OUTBOUND_MAX_NEW_LINKS_PER_DAY": 1000,
     "WAGTAIL_OUTBOUND_MAX_NEW_SOURCES_PER_DAY": 1000,
     "WAGTAIL_OUTBOUND_MAX_NEW_LABELS_PER_DAY": 50,
+    "WAGTAIL_OUTBOUND_MAX_NEW_COUNTERS_PER_DAY": 20000,
     # Web requests count pending clicks when the oldest is this many seconds
     # old (in a background thread of the process); the reports and ``stats``
     # count them before reading. False: only a worker counts them (the

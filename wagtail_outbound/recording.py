@@ -93,7 +93,6 @@ def count(clicks):
         source_ids = _sources(clicks, pages, allowance)
         links = _links(clicks, allowance)
         labels = _labels(clicks, allowance)
-        allowance.save()
         counters = Counter()
         for click in clicks:
             link_id, domain = links[click.url]
@@ -106,8 +105,50 @@ def count(clicks):
                 labels[click.site_id, CATEGORY, click.category],
                 domain,
             ] += 1
+        counters = _fold_new_counters(counters, allowance)
+        allowance.save()
         _add(counters, using)
     return len(clicks)
+
+
+def _fold_new_counters(counters, allowance):
+    """Counters for combinations not counted yet today (a known link from a
+    known page it was not clicked from) spend the site's budget too; beyond
+    it they count under the overflow link and page, so no client can add
+    rows without bound by combining known keys."""
+    existing = set(
+        DailyClicks.objects.filter(
+            site_id__in={key[0] for key in counters},
+            day__in={key[1] for key in counters},
+            link_id__in={key[2] for key in counters},
+            source_id__in={key[3] for key in counters},
+        ).values_list("site_id", "day", "link_id", "source_id", "event", "category")
+    )
+    folded = Counter()
+    for key, clicks in sorted(counters.items(), key=lambda item: str(item[0])):
+        site_id, day, _link, _source, event, category, _domain = key
+        if key[:6] in existing or allowance.spend(site_id, budget.COUNTERS):
+            folded[key] += clicks
+        else:
+            link_id, source_id = _overflow_keys(site_id)
+            folded[site_id, day, link_id, source_id, event, category, OTHER_DOMAIN] += (
+                clicks
+            )
+    return folded
+
+
+def _overflow_keys(site_id):
+    """The overflow link's and the site's overflow page's ids."""
+    link, _ = Link.objects.get_or_create(
+        url_hash=fingerprint(OTHER_URL),
+        defaults={"url": OTHER_URL, "domain": OTHER_DOMAIN},
+    )
+    source, _ = SourcePage.objects.get_or_create(
+        site_id=site_id,
+        path_hash=fingerprint(OTHER_PATH),
+        defaults={"path": OTHER_PATH},
+    )
+    return link.pk, source.pk
 
 
 def _add(counters, using):
@@ -356,7 +397,8 @@ def rebuild_rollups(using=None, only=None):
                     .values_list("site_id", *keys, "span_value", "period", "total")
                     .order_by()
                 )
-                sql, params = rows.query.sql_with_params()
+                # Compiled for the click database, not the default one.
+                sql, params = rows.query.get_compiler(using=using).as_sql()
                 columns = ", ".join(["site_id", *keys, "span", "day", "clicks"])
                 cursor.execute(
                     f"INSERT INTO {model._meta.db_table} ({columns}) {sql}",

@@ -148,7 +148,7 @@ class TrackedTab:
 
     def settle(self):
         """Wait until the server has stored every beacon sent so far."""
-        from wagtail_outbound import stats
+        from wagtail_outbound import aggregation, stats
         from wagtail_outbound.models import Link
 
         # From another tab, which stays on this site whatever the test did.
@@ -156,15 +156,18 @@ class TrackedTab:
         self.poll(
             lambda: (
                 any(body.get("url") == SENTINEL for body in self.posted)
+                and (aggregation.aggregate() >= 0)
                 and Link.objects.filter(url=SENTINEL).exists()
             )
         )
         self.poll(lambda: stats.total_clicks() >= len(self.posted))
 
-    def poll(self, predicate, timeout=5.0):
+    def poll(self, predicate, timeout=10.0):
         # wait_for_timeout, unlike time.sleep, lets Playwright deliver events.
         deadline = time.monotonic() + timeout
-        while not predicate() and time.monotonic() < deadline:
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"gave up waiting after {timeout} s")
             self.tab.wait_for_timeout(25)
 
     def stored(self):
