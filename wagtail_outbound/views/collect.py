@@ -118,7 +118,7 @@ def collect(request):
         response = _error(405, "method not allowed")
         response["Allow"] = "POST"
         return response
-    # Counted before any other work, so a flood costs one cache round trip each.
+    # Counted before any other work, so a flood costs two cache round trips each.
     wait = ratelimit.retry_after(request)
     if wait:
         response = _error(429, "too many requests")
