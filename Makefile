@@ -38,6 +38,14 @@ test: install
 		echo "DJANGO_SETTINGS_MODULE=tests.swapped.settings pytest tests/swapped"; \
 		DJANGO_SETTINGS_MODULE=tests.swapped.settings $(BIN)/python -m pytest tests/swapped; \
 	else echo "Wagtail 7: no swappable Page model, tests/swapped not run"; fi
+	@# The click tables in a database of their own (a second PostgreSQL database).
+	@case "$$DATABASE_URL" in \
+	postgres*) \
+		echo "DJANGO_SETTINGS_MODULE=tests.analytics.settings pytest tests/analytics"; \
+		ANALYTICS_DATABASE_URL=$${ANALYTICS_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/analytics} \
+		DJANGO_SETTINGS_MODULE=tests.analytics.settings $(BIN)/python -m pytest tests/analytics;; \
+	*) echo "Not PostgreSQL: tests/analytics (a second PostgreSQL database) not run";; \
+	esac
 
 test-sqlite: test
 

@@ -5,14 +5,23 @@ Used by the ``outbound_prune`` management command and the
 app with a ``site`` and a ``day``) is pruned with the same cut-off, so totals
 and roll-ups keep agreeing; links and source pages that no row refers to any
 more are deleted as well.
+
+A retention longer than the calendar can count back from today (a value
+stored before the settings form bounded it) keeps everything of that site and
+logs a warning; it never stops the other sites from being pruned.
 """
 
 import datetime
+import logging
 
 from django.apps import apps
 from django.db import models, transaction
 from django.db.models import Exists, F, OuterRef, Sum
 from django.utils import timezone
+
+from . import periods
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_RETENTION_DAYS = 365
 # A link this new may belong to a click being recorded at this very moment.
@@ -45,7 +54,12 @@ def retention_by_site():
 
 
 def first_kept_day(today, retention_days):
-    """Keeping 365 days keeps today and the 365 days before it."""
+    """Keeping 365 days keeps today and the 365 days before it.
+
+    A retention reaching back before 1 January of year 1 (the first day
+    Python can represent) keeps everything: ``datetime.date.min``."""
+    if retention_days >= (today - datetime.date.min).days:
+        return datetime.date.min
     return today - datetime.timedelta(days=retention_days)
 
 
@@ -116,10 +130,20 @@ def prune(*, today=None, dry_run=False):
     """
     from .models import Link, SourcePage
 
-    today = today or timezone.localdate()
+    today = today or periods.today()
     counts = {}
-    with transaction.atomic():
+    with transaction.atomic(using=SourcePage.objects.db):  # the click database
         retention = retention_by_site()
+        for site_id, days in list(retention.items()):
+            if first_kept_day(today, days) == datetime.date.min:
+                logger.warning(
+                    "Site %s keeps %s days of outbound click history, more than "
+                    "the calendar holds: nothing of it is pruned. Set a retention "
+                    "of at most 3650 days in its Outbound link tracking settings.",
+                    site_id,
+                    days,
+                )
+                del retention[site_id]
         tables = counter_models()
         # Roll-ups first: they are corrected from the counters about to go.
         tables.sort(key=lambda model: not _is_rollup(model))
@@ -139,5 +163,5 @@ def prune(*, today=None, dry_run=False):
             unreferenced(Link).filter(created_at__lt=timezone.now() - ORPHAN_GRACE)
         )
         if dry_run:
-            transaction.set_rollback(True)
+            transaction.set_rollback(True, using=SourcePage.objects.db)
     return counts

@@ -9,7 +9,8 @@ For sites whose clicks outgrow their CMS database::
 then ``manage.py migrate --database analytics``. The click tables (inbox,
 counters, roll-ups, links, source pages, labels) go there; the per-site
 settings stay beside Wagtail's sites. The analytics database can be another
-PostgreSQL server, or a distributed one such as Citus.
+PostgreSQL server. (Citus would need primary keys that include ``site_id``:
+not done yet.)
 """
 
 from . import conf

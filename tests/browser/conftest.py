@@ -107,8 +107,10 @@ COLLECT = "/outbound/collect/"
 # Posted straight to the endpoint after a test's actions, bypassing the tracker:
 # once the server has stored it, every beacon sent before it has arrived too.
 SENTINEL = "https://sentinel.test/"
-SEND_SENTINEL = """([collect, url]) =>
-    navigator.sendBeacon(collect, JSON.stringify({url, source: location.href}))"""
+# From a path no page serves: the server counts it whatever the page it is
+# sent from may track (a page with tracking off would not count it).
+SEND_SENTINEL = """([collect, url]) => navigator.sendBeacon(
+    collect, JSON.stringify({url, source: location.origin + "/sentinel/"}))"""
 
 
 class TrackedTab:

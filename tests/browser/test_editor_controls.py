@@ -140,7 +140,8 @@ def save_site_settings(admin, live_server, site, excluded):
 def test_excluded_domain_set_in_site_settings(admin, live_server, site):
     save_site_settings(admin, live_server, site, "http://www.wagtail.org/")
     assert admin.locator(".error-message").inner_text() == (
-        "“http://www.wagtail.org/” is not a hostname or a *.example.com wildcard."
+        "Line 1: “http://www.wagtail.org/” is not a hostname or a *.example.com "
+        "wildcard."
     )
     save_site_settings(admin, live_server, site, "ads.example\n*.wagtail.org")
     assert admin.locator(".error-message").count() == 0

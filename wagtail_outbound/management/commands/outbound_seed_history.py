@@ -17,7 +17,7 @@ from collections import Counter
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, transaction
+from django.db import connections, transaction
 from django.utils import timezone
 from wagtail.models import Site
 
@@ -98,6 +98,7 @@ class Command(BaseCommand):
         )
         self.stdout.write("Rebuilding roll-ups...")
         rebuild_rollups()
+        connection = connections[DailyClicks.objects.db]  # the click database
         if connection.vendor == "postgresql":
             # Fresh statistics, or the planner guesses as if the tables were empty.
             with connection.cursor() as cursor:
@@ -230,7 +231,7 @@ class Command(BaseCommand):
             ]
             # A transaction per day: PostgreSQL checks the foreign keys of
             # the rows at each commit, and a day's worth is cheap to check.
-            with transaction.atomic():
+            with transaction.atomic(using=DailyClicks.objects.db):
                 self.insert(rows)
             written += len(rows)
             progress.update(count)
@@ -239,6 +240,7 @@ class Command(BaseCommand):
 
     def insert(self, rows):
         table = DailyClicks._meta.db_table
+        connection = connections[DailyClicks.objects.db]
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 columns = ", ".join(COLUMNS)
