@@ -100,3 +100,36 @@ def test_no_table_of_the_app_has_a_column_for_the_visitor(db):
         for table, name in columns
         if any(word in name.lower().split("_") for word in suspicious)
     ] == []
+
+
+# Each URL carries personal data in another place or encoding.
+PERSONAL_URLS = [
+    "https://shop.example/u/jane@example.com/orders",
+    "https://shop.example/u/jane%40example.com/",
+    "https://shop.example/u/jane%2540example.com/",
+    "https://shop.example/p?to=jane%2540example.com&x=1",
+    "https://shop.example/p?q=mail+jane%40example.com&x=2",
+    "https://shop.example/p?jane%40example.com=1&x=3",
+    "https://shop.example/p;jsessionid=abc123secret?x=4",
+    "https://shop.example/p?access_token=abc123secret&sessionid=abc123secret&x=5",
+    "https://shop.example/p?code=abc123secret&state=abc123secret&x=6",
+]
+
+
+def test_personal_data_in_urls_is_never_stored(client, site):
+    for number, url in enumerate(PERSONAL_URLS):
+        response = client.post(
+            "/outbound/collect/",
+            data=json.dumps(
+                {
+                    "url": url,
+                    "text": "Orders",
+                    "source": f"http://testserver/u/jane%2540example.com/{number}/",
+                }
+            ),
+            content_type="text/plain",
+            HTTP_ORIGIN="http://testserver",
+        )
+        assert response.status_code == 204, response.content
+    assert visitor_traces(["shop.example"])  # the clicks were stored
+    assert visitor_traces(["jane", "abc123secret"]) == []

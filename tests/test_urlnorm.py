@@ -2,7 +2,17 @@
 
 import pytest
 
-from wagtail_outbound.urlnorm import InvalidURL, clean_query, normalise_url, source_path
+from wagtail_outbound.urlnorm import (
+    PRIVATE_PARAMS,
+    InvalidURL,
+    clean_query,
+    normalise_url,
+    source_path,
+)
+
+# What a stored URL may contain: printable ASCII without quotes, angle
+# brackets, backslash, backtick or space.
+SAFE_URL_CHARS = set(map(chr, range(0x21, 0x7F))) - set("\"'<>\\`")
 
 
 @pytest.mark.parametrize(
@@ -127,6 +137,15 @@ def test_limit_is_configurable():
         # Values that look like e-mail addresses are removed, encoded or not.
         ("https://e.com/a?to=me@mail.example&x=1", {}, "https://e.com/a?x=1"),
         ("https://e.com/a?to=me%40mail.example&x=1", {}, "https://e.com/a?x=1"),
+        # So are token and session parameters, and e-mail addresses in the path.
+        ("https://e.com/a?x=1&access_token=t", {}, "https://e.com/a?x=1"),
+        ("https://e.com/u/me@mail.example/?x=1", {}, "https://e.com/u/[email]/?x=1"),
+        ("https://e.com/a;jsessionid=S1?x=1", {}, "https://e.com/a?x=1"),
+        (
+            "https://e.com/u/me%40mail.example",
+            {"drop_all": True},
+            "https://e.com/u/[email]",
+        ),
         # Kept parameters keep their encoding.
         ("https://e.com/a?q=a%20b&utm_x=1", {}, "https://e.com/a?q=a%20b"),
         ("https://e.com/a?x=1&y=2", {"drop_all": True}, "https://e.com/a"),
@@ -163,3 +182,245 @@ def test_source_page_keeps_host_and_path_only(raw, expected):
 def test_bad_source_pages_are_rejected(raw):
     with pytest.raises(InvalidURL):
         source_path(raw)
+
+
+# The host grammar (domains.canonical_host) as seen through whole URLs.
+
+
+@pytest.mark.parametrize(
+    ("raw", "url", "domain"),
+    [
+        ("http://Example.COM./", "http://example.com/", "example.com"),
+        ("http://my_host.example/", "http://my_host.example/", "my_host.example"),
+        (
+            "http://BÜCHER.example/",
+            "http://xn--bcher-kva.example/",
+            "xn--bcher-kva.example",
+        ),
+        ("http://\uff45xample.com/", "http://example.com/", "example.com"),
+        ("http://192.0.2.1./", "http://192.0.2.1/", "192.0.2.1"),
+        ("http://1.2.3.example/", "http://1.2.3.example/", "1.2.3.example"),
+        ("http://[::FFFF:192.0.2.1]/", "http://[::ffff:c000:201]/", "::ffff:c000:201"),
+        ("http://[2001:db8::1]:80/", "http://[2001:db8::1]/", "2001:db8::1"),
+        ("https://[2001:db8::1]:8443/", "https://[2001:db8::1]:8443/", "2001:db8::1"),
+        ("http://u:p@[::1]:8000/a", "http://[::1]:8000/a", "::1"),
+        ("http://a@b@example.com/", "http://example.com/", "example.com"),
+    ],
+)
+def test_url_hosts_follow_the_host_grammar(raw, url, domain):
+    assert normalise_url(raw) == (url, domain)
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        # Odd IPv4 forms that browsers reinterpret.
+        "0x7f.1",
+        "0x7f000001",
+        "2130706433",
+        "1.2.3",
+        "127.0.0.01",
+        "999.1.1.1",
+        "example.0x10",
+        # IPv6: zone identifiers, non-IPv6 in brackets, text around brackets.
+        "[fe80::1%25eth0]",
+        "[fe80::1%<script>]",
+        "[fe80::1%\u202e]",
+        "[1.2.3.4]",
+        "[v1.fe]",
+        "a[::1]b",
+        "[::1]b",
+        "[::1]]",
+        # Overlong labels and hosts, empty labels.
+        "a" * 64 + ".example",
+        ".".join(["a" * 63] * 4),
+        "a..example",
+        "example.com..",
+        # Quotes, angle brackets, percent, backslash and bidi in the host.
+        'exa"mple.com',
+        "exa'mple.com",
+        "exa<mple>.com",
+        "exa%41mple.com",
+        "evil.example\\@good.example",
+        "evil.example\\",
+        "exa\u202emple.com",
+        "exa\u2067mple.com",
+        "xn--ab-88t.example",
+    ],
+)
+def test_urls_with_hosts_outside_the_grammar_are_rejected(host):
+    with pytest.raises(InvalidURL):
+        normalise_url(f"https://{host}/a")
+    with pytest.raises(InvalidURL):
+        source_path(f"https://{host}/a")
+
+
+def test_the_zone_identifier_example_from_the_issue_is_rejected():
+    """It used to be stored with a 308-character domain."""
+    with pytest.raises(InvalidURL, match="zone"):
+        normalise_url("http://[fe80::1%" + "<script>" * 37 + "]/")
+
+
+@pytest.mark.parametrize(
+    ("raw", "url"),
+    [
+        ("https://e.com/it's?q=it's", "https://e.com/it%27s?q=it%27s"),
+        ('https://e.com/"a"?q="b"', "https://e.com/%22a%22?q=%22b%22"),
+        ("https://e.com/<a>?q=<b>", "https://e.com/%3Ca%3E?q=%3Cb%3E"),
+        ("https://e.com/a\\b?q=c\\d", "https://e.com/a%5Cb?q=c%5Cd"),
+        ("https://e.com/`a`?q=`b`", "https://e.com/%60a%60?q=%60b%60"),
+        ("https://e.com/\u202eab?q=\u2066", "https://e.com/%E2%80%AEab?q=%E2%81%A6"),
+        ("https://e.com/é?q=ü", "https://e.com/%C3%A9?q=%C3%BC"),
+        ("https://e.com/a\u2028b", "https://e.com/a%E2%80%A8b"),
+    ],
+)
+def test_stored_urls_are_safe_ascii(raw, url):
+    assert normalise_url(raw)[0] == url
+    assert set(url) <= SAFE_URL_CHARS
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("https://site.test/it's/", ("site.test", "/it%27s/")),
+        ("https://site.test/<b>/\u202e", ("site.test", "/%3Cb%3E/%E2%80%AE")),
+        ("https://site.test/a\\b", ("site.test", "/a%5Cb")),
+    ],
+)
+def test_source_paths_are_safe_ascii(raw, expected):
+    assert source_path(raw) == expected
+    assert set(expected[1]) <= SAFE_URL_CHARS
+
+
+# Personal data: e-mail addresses anywhere, token and session parameters.
+
+
+@pytest.mark.parametrize(
+    ("raw", "url"),
+    [
+        # A path segment holding an address becomes [email].
+        ("https://e.com/u/jane@example.com/edit", "https://e.com/u/[email]/edit"),
+        ("https://e.com/u/jane@example.com", "https://e.com/u/[email]"),
+        ("https://e.com/u/jane%40example.com/", "https://e.com/u/[email]/"),
+        ("https://e.com/u/jane%2540example.com", "https://e.com/u/[email]"),
+        ("https://e.com/u/jane%252540example.com", "https://e.com/u/[email]"),
+        ("https://e.com/u/jane+tag@example.com", "https://e.com/u/[email]"),
+        ("https://e.com/u/mailto:jane@example.com", "https://e.com/u/[email]"),
+        ("https://e.com/u/jane\uff20example.com", "https://e.com/u/[email]"),
+        ("https://e.com/u/jörg@bücher.example", "https://e.com/u/[email]"),
+        ("https://e.com/a;to=jane@example.com/b", "https://e.com/[email]/b"),
+        # A query parameter whose name or value holds one is dropped.
+        ("https://e.com/a?to=jane@example.com&x=1", "https://e.com/a?x=1"),
+        ("https://e.com/a?x=1&to=jane%40example.com", "https://e.com/a?x=1"),
+        ("https://e.com/a?to=jane%2540example.com&x=1", "https://e.com/a?x=1"),
+        ("https://e.com/a?to=jane%252540example.com&x=1", "https://e.com/a?x=1"),
+        ("https://e.com/a?q=mail+jane%40example.com+now&x=1", "https://e.com/a?x=1"),
+        ("https://e.com/a?to=jane+doe@example.com&x=1", "https://e.com/a?x=1"),
+        ("https://e.com/a?to=jane%2Bdoe%40example.com&x=1", "https://e.com/a?x=1"),
+        ("https://e.com/a?jane@example.com=1&x=1", "https://e.com/a?x=1"),
+        ("https://e.com/a?jane%40example.com&x=1", "https://e.com/a?x=1"),
+        ("https://e.com/a?x=1&to=jane%EF%BC%A0example.com", "https://e.com/a?x=1"),
+        (
+            "https://e.com/a?r=https%3A%2F%2Fjane%40example.com&x=1",
+            "https://e.com/a?x=1",
+        ),
+        # The fragment and the user info are dropped whole.
+        ("https://e.com/a#jane@example.com", "https://e.com/a"),
+        ("https://jane%40example.com:pw@e.com/a", "https://e.com/a"),
+        # Not addresses: handles, at signs without a domain, image densities kept.
+        ("https://e.com/@jane/story", "https://e.com/@jane/story"),
+        ("https://e.com/a?q=%40home&x=a@b", "https://e.com/a?q=%40home&x=a@b"),
+    ],
+)
+def test_email_addresses_never_reach_a_stored_url(raw, url):
+    assert normalise_url(raw)[0] == url
+    assert clean_query(url) == url
+
+
+@pytest.mark.parametrize(
+    ("raw", "path"),
+    [
+        ("https://site.test/u/jane@example.com/", "/u/[email]/"),
+        ("https://site.test/u/jane%40example.com/", "/u/[email]/"),
+        ("https://site.test/u/jane%2540example.com/", "/u/[email]/"),
+        ("https://site.test/u/jane+tag@example.com", "/u/[email]"),
+        ("https://site.test/s/?to=jane@example.com", "/s/"),
+        ("https://site.test/cart;jsessionid=ABC/", "/cart/"),
+        ("https://site.test/@jane/", "/@jane/"),
+    ],
+)
+def test_email_addresses_never_reach_a_stored_source_path(raw, path):
+    assert source_path(raw) == ("site.test", path)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "token",
+        "access_token",
+        "refresh_token",
+        "id_token",
+        "auth_token",
+        "X-Amz-Security-Token",
+        "auth",
+        "authorization",
+        "session",
+        "sessionid",
+        "session_id",
+        "SID",
+        "PHPSESSID",
+        "jsessionid",
+        "key",
+        "api_key",
+        "apikey",
+        "api-key",
+        "access_key",
+        "password",
+        "passwd",
+        "pwd",
+        "secret",
+        "client_secret",
+        "signature",
+        "X-Amz-Signature",
+        "sig",
+        "code",
+        "state",
+        "nonce",
+        "otp",
+        "utm_source",
+        "UTM_Campaign",
+        "fbclid",
+        "gclid",
+        "msclkid",
+        "mc_eid",
+        "amp;token",
+        "access%5Ftoken",
+    ],
+)
+def test_token_and_session_parameters_are_dropped(name):
+    raw = f"https://e.com/a?page=2&{name}=s3cr3t&q=x"
+    assert normalise_url(raw)[0] == "https://e.com/a?page=2&q=x"
+    assert clean_query(raw) == "https://e.com/a?page=2&q=x"
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["page", "id", "q", "ref", "keyboard", "monkey", "tokens", "stateless", "zip_code"],
+)
+def test_parameters_that_only_resemble_secrets_are_kept(name):
+    assert not PRIVATE_PARAMS.fullmatch(name)
+    raw = f"https://e.com/a?{name}=1"
+    assert normalise_url(raw)[0] == raw
+
+
+@pytest.mark.parametrize(
+    ("raw", "url"),
+    [
+        ("https://e.com/cart;jsessionid=A1B2", "https://e.com/cart"),
+        ("https://e.com/cart;JSESSIONID=A1B2/x", "https://e.com/cart/x"),
+        ("https://e.com/a;v=1;sid=9;w=2", "https://e.com/a;v=1;w=2"),
+        ("https://e.com/a;v=1", "https://e.com/a;v=1"),
+    ],
+)
+def test_session_path_parameters_are_dropped(raw, url):
+    assert normalise_url(raw)[0] == url

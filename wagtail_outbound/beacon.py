@@ -12,6 +12,7 @@ Only ``url`` and ``source`` are required.
 
 import json
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from .urlnorm import InvalidURL, normalise_url, source_path
@@ -20,9 +21,10 @@ MAX_TEXT = 255
 MAX_LABEL = 64  # event and category
 MAX_PAGE_ID = 2**31 - 1
 FIELDS = {"url", "text", "source", "page", "event", "category"}
-_CONTROL = re.compile(
-    r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]+"
-)
+# Invisible characters, by Unicode category: control (Cc), format (Cf: bidi
+# controls, zero-width characters, soft hyphen...), private use (Co), surrogate
+# (Cs), unassigned (Cn), line and paragraph separators (Zl, Zp).
+INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp"})
 _SPACE = re.compile(r"\s+")
 # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
 _PAGE_ID = re.compile(r"[0-9]{1,10}")
@@ -45,15 +47,30 @@ class Beacon:
 
 
 def clean_text(value, *, limit):
-    """Trim, turn control characters into spaces and collapse whitespace."""
+    """The one scrubber of free text (link text, event, category).
+
+    Whitespace of any kind (tabs, line breaks, U+2028...) becomes a space,
+    every other character of :data:`INVISIBLE_CATEGORIES` is removed, spaces
+    are collapsed and trimmed; the result may have at most ``limit``
+    characters.
+    """
     if value is None or value == "":
         return ""
     if not isinstance(value, str):
         raise BeaconError("text fields must be strings")
-    value = _SPACE.sub(" ", _CONTROL.sub(" ", value)).strip()
+    # Printable text has no character of those categories (nor any space but " ").
+    if not value.isprintable():
+        value = "".join(map(_visible, value))
+    value = _SPACE.sub(" ", value).strip()
     if len(value) > limit:
         raise BeaconError(f"text fields are limited to {limit} characters")
     return value
+
+
+def _visible(char):
+    if char.isspace():
+        return " "
+    return "" if unicodedata.category(char) in INVISIBLE_CATEGORIES else char
 
 
 def _has_lone_surrogate(value):

@@ -452,8 +452,9 @@ class OutboundSettings(BaseSiteSetting):
         blank=True,
         help_text=_(
             "Query parameters removed from stored URLs, one per line. Tracking "
-            "parameters (utm_*, fbclid, gclid, msclkid, mc_eid) and values that "
-            "look like e-mail addresses are always removed."
+            "parameters (utm_*, fbclid, gclid, msclkid, mc_eid), token, key and "
+            "session parameters, and anything that looks like an e-mail address "
+            "are always removed."
         ),
     )
     respect_privacy_signals = models.BooleanField(
