@@ -27,7 +27,7 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from wagtail_outbound import aggregation, conf
+from wagtail_outbound import aggregation, bots, conf
 from wagtail_outbound.beacon import (
     INVISIBLE_CATEGORIES,
     MAX_LABEL,
@@ -863,3 +863,79 @@ def test_generated_text_keeps_no_invisible_character():
             assert char == " " or not char.isspace(), hex(ord(char))
 
     check()
+
+
+LONG_HEADER_EXAMPLES = 150
+
+
+def test_long_headers_of_any_shape_cost_little_and_never_fail(endpoint, settings):
+    """Headers a script can send, far longer than browsers send: the answer
+    is never a 500, and no request costs more than a small bound."""
+    import time
+
+    settings.WAGTAIL_OUTBOUND_RATE_LIMIT = "1000000/m"
+    settings.WAGTAIL_OUTBOUND_CLIENT_IP_HEADER = "X-Forwarded-For"
+    pieces = st.sampled_from(
+        [
+            "a",
+            "Z",
+            "9",
+            "-",
+            "/",
+            ".",
+            ",",
+            ":",
+            " ",
+            "(",
+            ";",
+            "bot",
+            "é",
+            "😀",
+            "Mozilla/5.0 (",
+            "AppleWebKit/537.36 ",
+            "1.2.3.4, ",
+            "[::1]:80, ",
+            "%",
+        ]
+    )
+    long_value = st.tuples(pieces, st.integers(1, 9000)).map(
+        lambda piece_times: (piece_times[0] * piece_times[1])[:20_000]
+    )
+    headers = st.fixed_dictionaries(
+        {"User-Agent": long_value},
+        optional={
+            "Origin": long_value.map(lambda value: "http://testserver/" + value),
+            "Referer": long_value,
+            "X-Forwarded-For": long_value,
+            "Accept-Language": long_value,
+            "Cookie": long_value,
+        },
+    )
+    slowest = []
+    bots.is_bot("warm up")  # crawlerdetect compiles its patterns once (0.3 s)
+
+    @examples(LONG_HEADER_EXAMPLES)
+    @given(headers=headers, body=st.builds(encode, beacons(), st.booleans()))
+    def check(headers, body):
+        headers.setdefault("Origin", "http://testserver")
+        started = time.process_time()
+        response = endpoint.generic(
+            "POST",
+            COLLECT,
+            body,
+            content_type="text/plain",
+            # As a WSGI server passes them: the header's bytes read as Latin-1.
+            **{
+                "HTTP_" + name.upper().replace("-", "_"): value.encode().decode(
+                    "latin-1"
+                )
+                for name, value in headers.items()
+            },
+        )
+        slowest.append(time.process_time() - started)
+        assert response.status_code in (204, 400, 403, 413), response.content
+
+    check()
+    # CPU time, not wall time: generous for a shared machine, and three orders
+    # of magnitude below what a long user agent cost before (seconds).
+    assert max(slowest) < 0.25, sorted(slowest)[-5:]
