@@ -84,7 +84,8 @@ def count(clicks):
     or one of its own. Returns how many were counted: clicks from pages that
     may not be tracked (not live, private, switched off) are dropped."""
     using = DailyClicks.objects.db
-    with transaction.atomic(using=using):
+    # No savepoint inside the aggregator's transaction: it is all or nothing.
+    with transaction.atomic(using=using, savepoint=False):
         pages = sources.resolve(clicks)
         clicks = [click for click in clicks if pages[click.site_id, click.path].counted]
         if not clicks:
