@@ -166,7 +166,7 @@ def test_concurrent_aggregators_never_count_a_click_twice(site):
     def worker():
         try:
             aggregation.aggregate(batch_size=25)
-        except Exception as error:  # noqa: BLE001  (reported below)
+        except Exception as error:
             errors.append(error)
         finally:
             connection.close()

@@ -64,3 +64,49 @@ def test_summary_item_counts_this_months_clicks(admin_client, site):
 def test_panel_says_when_there_is_nothing(admin_client, site):
     html = admin_client.get(reverse("wagtailadmin_home")).content.decode()
     assert "No outbound clicks in the last 30 days." in html
+
+
+def test_panel_names_the_overflow_row_without_a_link(admin_client, site):
+    from wagtail_outbound.models import DailyClicks, Link, SourcePage, fingerprint
+    from wagtail_outbound.recording import rebuild_rollups
+
+    link = Link.objects.create(url="", url_hash=fingerprint(""), domain="")
+    source = SourcePage.objects.create(site=site, path="", path_hash=fingerprint(""))
+    DailyClicks.objects.create(
+        site=site, day=today(), link=link, source=source, clicks=4
+    )
+    rebuild_rollups()
+    response = admin_client.get(reverse("wagtailadmin_home"))
+    rows = panel_rows(response)
+    assert [(row["readable"], row["url"]) for row in rows] == [("Other domains", None)]
+    html = response.content.decode()
+    assert "Other domains" in html
+    assert "?domain=&amp;" not in html and 'urls/?period=30"' not in html
+
+
+def test_month_and_30_days_follow_the_project_time_zone(
+    client, django_user_model, site, settings
+):
+    from datetime import date, datetime
+    from datetime import timezone as dt_timezone
+    from unittest import mock
+
+    from wagtail.users.models import UserProfile
+
+    settings.TIME_ZONE = "UTC"
+    # 23:30 in UTC on 31 March is already 1 April in Auckland.
+    moment = datetime(2026, 3, 31, 23, 30, tzinfo=dt_timezone.utc)
+    click(site, "https://a.example/", 3, day=date(2026, 3, 31))
+    click(site, "https://a.example/", 2, day=date(2026, 3, 2))  # 30th day back
+    user = django_user_model.objects.create_superuser("kiwi", "", "pw")
+    profile = UserProfile.get_for_user(user)
+    profile.current_time_zone = "Pacific/Auckland"
+    profile.save()
+    client.force_login(user)
+    with mock.patch("django.utils.timezone.now", return_value=moment):
+        response = client.get(reverse("wagtailadmin_home"))
+        rows = panel_rows(response)
+    assert [(row["domain"], row["clicks"]) for row in rows] == [("a.example", 5)]
+    html = response.content.decode()
+    assert "5 outbound clicks" in html
+    assert 'href="/admin/outbound/?start=2026-03-01&amp;end=2026-03-31"' in html

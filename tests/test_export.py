@@ -114,3 +114,25 @@ def test_formulas_from_visitors_are_neutralised_in_both_formats(admin_client, si
     xlsx_data = xlsx_rows(admin_client.get(URLS, {"export": "xlsx", "ordering": "url"}))
     assert xlsx_data[1][2:5] == csv_data[1][2:5]
     assert xlsx_data[2][3] == "'-2"
+
+
+def test_overflow_rows_are_named_in_both_formats(admin_client, site):
+    from wagtail_outbound.models import DailyClicks, Link, SourcePage, fingerprint
+    from wagtail_outbound.recording import rebuild_rollups
+
+    link = Link.objects.create(url="", url_hash=fingerprint(""), domain="")
+    source = SourcePage.objects.create(site=site, path="", path_hash=fingerprint(""))
+    DailyClicks.objects.create(
+        site=site, day=today(), link=link, source=source, event="(other)", clicks=1
+    )
+    rebuild_rollups()
+    assert csv_rows(admin_client.get(DOMAINS, {"export": "csv"}))[1][0] == (
+        "Other domains"
+    )
+    row = csv_rows(admin_client.get(URLS, {"export": "csv"}))[1]
+    assert row[0] == "Other links (over the daily limit of new links)"
+    assert row[1] == "Other domains"
+    assert row[3] == "(other)"
+    row = xlsx_rows(admin_client.get(PAGES, {"export": "xlsx"}))[1]
+    assert row[1] == "Other pages"
+    assert row[4] == "Other domains"

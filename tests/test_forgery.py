@@ -44,9 +44,7 @@ def counted_from(path):
     )
 
 
-def test_the_server_resolves_the_page_and_ignores_the_beacons_id(
-    client, site, article
-):
+def test_the_server_resolves_the_page_and_ignores_the_beacons_id(client, site, article):
     other_root = Page.get_first_root_node().add_child(
         instance=ArticlePage(title="Elsewhere", slug="elsewhere", body="")
     )
@@ -162,9 +160,7 @@ def test_new_labels_beyond_the_budget_count_as_other(client, site, small_budget)
         ("category", "shop"),
         ("event", "event-0"),
     }
-    events = dict(
-        DailyClicks.objects.values_list("event", "clicks").order_by("event")
-    )
+    events = dict(DailyClicks.objects.values_list("event", "clicks").order_by("event"))
     assert events == {OTHER_LABEL: 3, "event-0": 1}
 
 

@@ -3,7 +3,7 @@
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
-from wagtail.models import GroupPagePermission
+from wagtail.models import GroupPagePermission, Page, Site
 
 from tests.reports_data import (  # noqa: F401 (fixtures)
     editor,
@@ -11,6 +11,9 @@ from tests.reports_data import (  # noqa: F401 (fixtures)
     report_user,
     seed_basic,
 )
+from wagtail_outbound import periods
+from wagtail_outbound.models import DailyClicks, Link, SourcePage, fingerprint
+from wagtail_outbound.recording import rebuild_rollups
 
 REPORT_URLS = [
     reverse("wagtail_outbound_reports:domains"),
@@ -107,3 +110,73 @@ def test_granting_the_permission_to_a_group_opens_the_report(
     assert client.get(url).status_code == 302
     Group.objects.get(name="Plain editors").permissions.add(report_permission())
     assert client.get(url).status_code == 200
+
+
+# Page titles: only for pages the viewer may explore in the admin.
+
+
+@pytest.fixture
+def two_sites(site, home):
+    """Site A (the default, ``home``) with a page "Our article"; site B with
+    a page "Secret plan"; clicks from both pages; the "Analysts" group may
+    edit site A's pages only."""
+    root = Page.get_first_root_node()
+    home_b = root.add_child(instance=Page(title="Home B", slug="home-b"))
+    site_b = Site.objects.create(hostname="b.test", port=80, root_page=home_b)
+    article = home.add_child(instance=Page(title="Our article", slug="ours"))
+    secret = home_b.add_child(instance=Page(title="Secret plan", slug="secret"))
+    link = Link.objects.create(
+        url="https://x.example/", url_hash=fingerprint("x"), domain="x.example"
+    )
+    for each, page in ((site, article), (site_b, secret)):
+        source = SourcePage.objects.create(
+            site=each, page_id=page.pk, path=page.url_path, path_hash=fingerprint("p")
+        )
+        DailyClicks.objects.create(
+            site=each, day=periods.today(), link=link, source=source, clicks=1
+        )
+    rebuild_rollups()
+    GroupPagePermission.objects.create(
+        group=Group.objects.get(name="Analysts"),
+        page=home,
+        permission=Permission.objects.get(codename="change_page"),
+    )
+    return article, secret
+
+
+PAGES = reverse("wagtail_outbound_reports:pages")
+
+
+def test_exit_pages_show_only_the_titles_the_viewer_may_see(as_user, two_sites):
+    article, secret = two_sites
+    html = as_user("permitted").get(PAGES).content.decode()
+    assert "Our article" in html
+    assert f'href="{reverse("wagtailadmin_pages:edit", args=[article.pk])}"' in html
+    assert "Secret plan" not in html
+    assert f"Page #{secret.pk}" in html
+    assert secret.url_path in html  # its path is still shown
+    csv_body = b"".join(
+        as_user("permitted").get(PAGES, {"export": "csv"}).streaming_content
+    ).decode()
+    assert "Our article" in csv_body and "Secret plan" not in csv_body
+
+    html = as_user("superuser").get(PAGES).content.decode()
+    assert "Our article" in html and "Secret plan" in html
+
+
+def test_page_drill_down_names_only_a_page_the_viewer_may_see(as_user, two_sites):
+    article, secret = two_sites
+    client = as_user("permitted")
+    response = client.get(PAGES, {"page": secret.pk})
+    assert response.context["drilldowns"][0][:2] == ("Page", f"Page #{secret.pk}")
+    assert "Secret plan" not in response.content.decode()
+    response = client.get(PAGES, {"page": article.pk})
+    assert response.context["drilldowns"][0][:2] == ("Page", "Our article")
+    response = as_user("superuser").get(PAGES, {"page": secret.pk})
+    assert response.context["drilldowns"][0][:2] == ("Page", "Secret plan")
+
+
+def test_a_viewer_without_page_permissions_sees_no_titles(as_user, two_sites):
+    GroupPagePermission.objects.all().delete()
+    html = as_user("permitted").get(PAGES).content.decode()
+    assert "Our article" not in html and "Secret plan" not in html

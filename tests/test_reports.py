@@ -298,8 +298,10 @@ def _count_queries(client, url):
     ],
 )
 def test_each_table_renders_with_a_fixed_number_of_queries(
-    client, django_user_model, site, url, django_assert_num_queries
+    client, django_user_model, site, url, django_assert_num_queries, settings
 ):
+    # Rows are written directly; the look for pending clicks is time-gated.
+    settings.WAGTAIL_OUTBOUND_AGGREGATE_ON_REQUEST = False
     client.force_login(django_user_model.objects.create_superuser("admin2", "", "pw"))
     bulk_seed(site, 5)
     client.get(url)  # warm caches (site settings, content types)
@@ -312,7 +314,7 @@ def test_each_table_renders_with_a_fixed_number_of_queries(
         response = client.get(url)
         if url.endswith(("csv", "xlsx")):
             b"".join(response.streaming_content) if url.endswith("csv") else None
-    assert few < 35  # with the look for pending clicks before each read
+    assert few < 30
 
 
 def test_outbound_clicks_action_in_the_page_listing(admin_client, home):

@@ -149,8 +149,41 @@ def test_empty_database_gives_empty_results(db):
     assert stats.total_clicks() == 0
 
 
-def test_results_are_lazy_and_can_be_sliced(history, django_assert_num_queries):
-    with django_assert_num_queries(1):  # only the look for pending clicks
+def test_results_are_lazy_and_can_be_sliced(
+    history, django_assert_num_queries, settings
+):
+    settings.WAGTAIL_OUTBOUND_AGGREGATE_ON_REQUEST = False  # no look at the inbox
+    with django_assert_num_queries(0):
         top = stats.domain_totals()[:1]
     with django_assert_num_queries(1):
         assert [row["domain"] for row in top] == ["a.example"]
+
+
+def test_labels_are_the_most_clicked_in_range_and_bounded(site):
+    from wagtail_outbound.models import DailyClicks, Link, SourcePage, fingerprint
+    from wagtail_outbound.recording import rebuild_rollups
+
+    link = Link.objects.create(
+        url="https://l.example/", url_hash="l", domain="l.example"
+    )
+    source = SourcePage.objects.create(site=site, path="/", path_hash=fingerprint("/"))
+    DailyClicks.objects.bulk_create(
+        DailyClicks(
+            site=site,
+            day=JAN_1 if number % 2 else JAN_2,
+            link=link,
+            source=source,
+            event=f"e{number:03d}",
+            category=f"c{number:03d}",
+            clicks=number + 1,
+        )
+        for number in range(300)
+    )
+    rebuild_rollups()
+    events, categories = stats.labels()
+    assert len(events) == len(categories) == stats.LABEL_MENU_SIZE
+    assert events == [f"e{number}" for number in range(200, 300)]  # sorted by name
+    assert stats.labels(limit=3) == (["e297", "e298", "e299"], ["c297", "c298", "c299"])
+    # In range only: 2 January holds the even numbers.
+    events, _categories = stats.labels(start=JAN_2, end=JAN_2, limit=2)
+    assert events == ["e296", "e298"]

@@ -4,13 +4,13 @@ from datetime import timedelta
 
 from django import forms
 from django.urls import reverse
-from django.utils import timezone
 from wagtail.admin.site_summary import SummaryItem
 from wagtail.admin.ui.components import Component
 
-from . import stats
+from . import periods, stats
+from .models import OTHER_DOMAIN
 from .permissions import user_can_view_reports
-from .tables import readable_domain, report_url
+from .tables import domain_label, report_url
 
 PERIOD_DAYS = 30
 TOP = 10
@@ -28,14 +28,19 @@ class TopDomainsPanel(Component):
         return forms.Media(css={"all": ["wagtail_outbound/reports.css"]})
 
     def get_context_data(self, parent_context):
-        end = timezone.localdate()
+        end = periods.today()
         start = end - timedelta(days=PERIOD_DAYS - 1)
         previous_start = start - timedelta(days=PERIOD_DAYS)
         rows = list(stats.domain_trend(None, start, end, previous_start, limit=TOP))
         for row in rows:
-            row["readable"] = readable_domain(row["domain"])
+            row["readable"] = domain_label(row["domain"])
             row["change"] = row["clicks"] - row["previous"]
-            row["url"] = report_url("urls", domain=row["domain"], period=PERIOD_DAYS)
+            # The overflow row ("Other domains") has no report of its own.
+            row["url"] = (
+                None
+                if row["domain"] == OTHER_DOMAIN
+                else report_url("urls", domain=row["domain"], period=PERIOD_DAYS)
+            )
         return {
             "rows": rows,
             "report_url": reverse("wagtail_outbound_reports:domains"),
@@ -53,7 +58,7 @@ class ClicksSummaryItem(SummaryItem):
         return user_can_view_reports(self.request.user)
 
     def get_context_data(self, parent_context):
-        today = timezone.localdate()
+        today = periods.today()
         start = today.replace(day=1)
         return {
             "total": stats.total_clicks(start=start, end=today),

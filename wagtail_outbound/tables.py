@@ -5,7 +5,12 @@ need another query (top source page, page titles, share of all clicks) are
 filled by ``decorate()`` for the rows actually shown, so a table renders with
 the same number of queries whatever its length. Everything a visitor can send
 (URL, link text, event, category, path) is escaped by ``format_html``, and only
-http(s) URLs ever become links.
+http(s) URLs ever become links. Page titles are shown only for pages the viewer
+may explore in the Wagtail admin (``page_titles``).
+
+Clicks beyond a site's daily budget of new links or pages count under overflow
+rows (``models.OTHER_URL``, ``OTHER_DOMAIN``, ``OTHER_PATH``): they show as
+"Other links", "Other domains" and "Other pages", and sort like any row.
 """
 
 from urllib.parse import urlsplit
@@ -15,10 +20,15 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
+from wagtail.permission_policies.pages import PagePermissionPolicy
 
 from . import stats
+from .models import OTHER_DOMAIN, OTHER_PATH, OTHER_URL
 
 PER_PAGE = 50
+OTHER_LINKS = _("Other links (over the daily limit of new links)")
+OTHER_DOMAINS = _("Other domains")
+OTHER_PAGES = _("Other pages")
 
 
 def readable_domain(domain):
@@ -27,6 +37,46 @@ def readable_domain(domain):
         return domain.encode("ascii").decode("idna")
     except UnicodeError:
         return domain
+
+
+def domain_label(domain):
+    """What a domain is shown as: its readable form, or "Other domains"."""
+    return str(OTHER_DOMAINS) if domain == OTHER_DOMAIN else readable_domain(domain)
+
+
+def url_label(url):
+    return str(OTHER_LINKS) if url == OTHER_URL else url
+
+
+def path_label(path):
+    return str(OTHER_PAGES) if path == OTHER_PATH else path
+
+
+def page_label(page_id):
+    """A page named without its title."""
+    return _("Page #%(id)s") % {"id": page_id}
+
+
+def page_titles(user, ids):
+    """``{page id: (title, editable)}`` of the pages among ``ids`` that
+    ``user`` may explore in the admin, as Wagtail's own page listings and
+    search decide (``PagePermissionPolicy.explorable_instances``); the
+    others are left out, so their titles are never shown."""
+    ids = {page_id for page_id in ids if page_id}
+    if not ids or user is None:
+        return {}
+    policy = PagePermissionPolicy()
+    titles = dict(
+        policy.explorable_instances(user).filter(pk__in=ids).values_list("pk", "title")
+    )
+    if not titles:
+        return {}
+    editable = set(
+        policy.instances_user_has_permission_for(user, "change")
+        .filter(pk__in=titles)
+        .values_list("pk", flat=True)
+    )
+    return {pk: (title, pk in editable) for pk, title in titles.items()}
 
 
 def is_web_url(url):
@@ -42,16 +92,6 @@ def report_url(tab, **params):
     url = reverse(f"wagtail_outbound_reports:{tab}")
     params = {key: value for key, value in params.items() if value not in (None, "")}
     return f"{url}?{urlencode(params)}" if params else url
-
-
-def page_model():
-    try:
-        import swapper  # Wagtail 8: the page model is swappable.
-    except ImportError:
-        from wagtail.models import Page
-
-        return Page
-    return swapper.load_model("wagtailcore", "Page")
 
 
 class ReportTable(tables.Table):
@@ -70,10 +110,11 @@ class ReportTable(tables.Table):
 
     verbose_name_plural = _("rows")
 
-    def __init__(self, data, *, filters, drilldown=None, **kwargs):
+    def __init__(self, data, *, filters, drilldown=None, user=None, **kwargs):
         super().__init__(data, **kwargs)
         self.filters = filters
         self.drilldown = drilldown or {}
+        self.user = user  # the viewer: page titles are shown as they may see them
 
     # Columns that ``add_details`` fills in: sorting by one of them needs
     # every row's details first (see ``ReportView``).
@@ -101,7 +142,8 @@ class DomainTable(ReportTable):
     class Meta(ReportTable.Meta):
         pass
 
-    domain = tables.Column(verbose_name=_("Domain"))
+    # empty_values=(): the overflow row's "" is rendered as "Other domains".
+    domain = tables.Column(verbose_name=_("Domain"), empty_values=())
     clicks = tables.Column(verbose_name=_("Clicks"), order_by=("clicks", "domain"))
     share = tables.Column(
         verbose_name=_("% of clicks"),
@@ -122,6 +164,8 @@ class DomainTable(ReportTable):
         self.total = stats.matching_total(**self.filters)
 
     def render_domain(self, value):
+        if value == OTHER_DOMAIN:
+            return OTHER_DOMAINS
         readable = readable_domain(value)
         link = format_html(
             '<a href="{}">{}</a>', self.drill("urls", domain=value), readable
@@ -133,6 +177,8 @@ class DomainTable(ReportTable):
         )
 
     def value_domain(self, value):
+        if value == OTHER_DOMAIN:
+            return str(OTHER_DOMAINS)
         readable = readable_domain(value)
         return readable if readable == value else f"{readable} ({value})"
 
@@ -143,6 +189,8 @@ class DomainTable(ReportTable):
         return round(100 * value / self.total, 1) if self.total else 0.0
 
     def render_urls(self, value, record):
+        if record["domain"] == OTHER_DOMAIN:
+            return value  # a domain filter cannot name the overflow row
         return format_html(
             '<a href="{}">{}</a>', self.drill("urls", domain=record["domain"]), value
         )
@@ -156,20 +204,22 @@ class DomainTable(ReportTable):
         return format_html(
             '<a href="{}">{}</a> <small>({})</small>',
             self.drill("urls", source=value["source_ref"]),
-            value["path"],
+            path_label(value["path"]),
             value["clicks"],
         )
 
     def value_top_source(self, value):
-        return value["path"] if value else ""
+        return path_label(value["path"]) if value else ""
 
 
 class UrlTable(ReportTable):
     class Meta(ReportTable.Meta):
         pass
 
-    url = tables.Column(verbose_name=_("URL"))
-    domain = tables.Column(verbose_name=_("Domain"), order_by=("domain", "url"))
+    url = tables.Column(verbose_name=_("URL"), empty_values=())
+    domain = tables.Column(
+        verbose_name=_("Domain"), order_by=("domain", "url"), empty_values=()
+    )
     text = tables.Column(verbose_name=_("Link text"), order_by=("text", "url"))
     event = tables.Column(verbose_name=_("Event"), order_by=("event", "url"))
     category = tables.Column(verbose_name=_("Category"), order_by=("category", "url"))
@@ -193,7 +243,7 @@ class UrlTable(ReportTable):
 
     def render_url(self, value):
         if not is_web_url(value):
-            return value
+            return url_label(value)
         return format_html(
             '<a href="{}" target="_blank" rel="noopener noreferrer">{}</a>',
             value,
@@ -201,9 +251,11 @@ class UrlTable(ReportTable):
         )
 
     def value_url(self, value):
-        return value
+        return url_label(value)
 
     def render_domain(self, value):
+        if value == OTHER_DOMAIN:
+            return OTHER_DOMAINS
         return format_html(
             '<a href="{}">{}</a>',
             self.drill("urls", domain=value),
@@ -211,7 +263,7 @@ class UrlTable(ReportTable):
         )
 
     def value_domain(self, value):
-        return readable_domain(value)
+        return domain_label(value)
 
     def render_sources(self, value, record):
         return format_html(
@@ -232,7 +284,7 @@ class ExitPageTable(ReportTable):
     title = tables.Column(
         verbose_name=_("Page"), accessor="page_id", empty_values=(), orderable=False
     )
-    path = tables.Column(verbose_name=_("Path"))
+    path = tables.Column(verbose_name=_("Path"), empty_values=())
     clicks = tables.Column(verbose_name=_("Clicks"), order_by=("clicks", "source_id"))
     destinations = tables.Column(
         verbose_name=_("Destinations"), order_by=("destinations", "path")
@@ -247,19 +299,16 @@ class ExitPageTable(ReportTable):
 
     def decorate(self, records, all_rows=False):
         super().decorate(records, all_rows)
-        page_ids = {record["page_id"] for record in records if record["page_id"]}
-        self.titles = (
-            dict(
-                page_model().objects.filter(pk__in=page_ids).values_list("pk", "title")
-            )
-            if page_ids
-            else {}
-        )
+        self.titles = page_titles(self.user, (record["page_id"] for record in records))
 
     def render_title(self, value):
-        title = self.titles.get(value)
-        if title is None:
+        if not value:
             return "—"
+        if value not in self.titles:
+            return page_label(value)
+        title, editable = self.titles[value]
+        if not editable:
+            return title
         return format_html(
             '<a href="{}">{}</a>',
             reverse("wagtailadmin_pages:edit", args=[value]),
@@ -267,15 +316,21 @@ class ExitPageTable(ReportTable):
         )
 
     def value_title(self, value):
-        return self.titles.get(value, "")
+        if not value:
+            return ""
+        if value not in self.titles:
+            return str(page_label(value))
+        return self.titles[value][0]
 
     def render_path(self, value, record):
         return format_html(
-            '<a href="{}">{}</a>', self.drill("urls", source=record["source_id"]), value
+            '<a href="{}">{}</a>',
+            self.drill("urls", source=record["source_id"]),
+            path_label(value),
         )
 
     def value_path(self, value):
-        return value
+        return path_label(value)
 
     def render_destinations(self, value, record):
         return format_html(
@@ -288,6 +343,8 @@ class ExitPageTable(ReportTable):
     def render_top_domain(self, value):
         if not value:
             return "—"
+        if value["domain"] == OTHER_DOMAIN:
+            return format_html("{} <small>({})</small>", OTHER_DOMAINS, value["clicks"])
         return format_html(
             '<a href="{}">{}</a> <small>({})</small>',
             self.drill("urls", domain=value["domain"]),
@@ -296,4 +353,4 @@ class ExitPageTable(ReportTable):
         )
 
     def value_top_domain(self, value):
-        return readable_domain(value["domain"]) if value else ""
+        return domain_label(value["domain"]) if value else ""

@@ -5,9 +5,9 @@ narrowed by the filter form and the drill-down in the query string, with a
 clicks-per-day chart and CSV/XLSX export of the same rows.
 """
 
+from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
-from django_tables2 import RequestConfig
 from wagtail.admin.paginator import WagtailPaginator
 from wagtail.admin.views.generic import (
     PermissionCheckedMixin,
@@ -25,9 +25,12 @@ from ..tables import (
     DomainTable,
     ExitPageTable,
     UrlTable,
-    page_model,
+    page_label,
+    page_titles,
+    path_label,
     readable_domain,
     report_url,
+    url_label,
 )
 
 TABS = [
@@ -35,8 +38,8 @@ TABS = [
     ("urls", _("URLs")),
     ("pages", _("Exit pages")),
 ]
-# Query-string keys that are not filters.
-NOT_FILTERS = ("ordering", "p", "export")
+# Longest page number read from the query string, in digits.
+PAGE_NUMBER_DIGITS = 9
 
 
 class ReportView(
@@ -65,39 +68,74 @@ class ReportView(
         return dict(TABS)[self.tab]
 
     def get(self, request, *args, **kwargs):
-        events, categories = stats.labels()
         self.sites = list(Site.objects.order_by("hostname", "port"))
-        self.form = ReportFilterForm(
-            request.GET, sites=self.sites, events=events, categories=categories
-        )
+        self.form = ReportFilterForm(request.GET, sites=self.sites)
         self.filters = self.form.stats_arguments()
-        self.params = {
-            key: value
-            for key, value in request.GET.items()
-            if key not in NOT_FILTERS and value
-        }
+        # The menus list the most clicked labels only (any label may be typed).
+        events, categories = stats.labels(
+            self.filters["site"], self.filters["start"], self.filters["end"]
+        )
+        self.form.suggest(events=events, categories=categories)
+        self.params = self.form.query_parameters()
+        self.ordering = self.get_ordering()
         rows = self.rows(**self.filters)
-        ordering = request.GET.get("ordering", "").lstrip("-")
-        every = self.is_export or ordering in self.table_class.detail_columns
+        every = (
+            self.is_export
+            or self.ordering.lstrip("-") in self.table_class.detail_columns
+        )
         if every:
             # All rows with their details, sorted in Python by the table;
             # otherwise only the page shown gets its details.
             rows = list(rows)
-        table = self.table_class(rows, filters=self.filters, drilldown=self.params)
+        table = self.table_class(
+            rows, filters=self.filters, drilldown=self.params, user=request.user
+        )
+        table.request = request
         if every:
             table.add_details(rows, every=True)
+        if self.ordering:
+            table.order_by = self.ordering
         if self.is_export:
-            RequestConfig(request, paginate=False).configure(table)
             table.decorate(list(table.data), all_rows=True)
             return self.export_table(table, request.GET["export"], self.get_filename())
-        RequestConfig(
-            request,
-            paginate={"per_page": PER_PAGE, "paginator_class": WagtailPaginator},
-        ).configure(table)
-        table.paginator.verbose_name_plural = table.verbose_name_plural
+        self.paginate(table)
         table.decorate([row.record for row in table.page.object_list])
         self.table = table
         return self.render_to_response(self.get_context_data(**kwargs))
+
+    def get_ordering(self):
+        """The sort order asked for, when it names one sortable column (with
+        ``-`` for descending); anything else sorts by clicks."""
+        value = self.request.GET.get("ordering", "")
+        column = self.table_class.base_columns.get(value.removeprefix("-"))
+        if column is None or column.orderable is False:
+            return ""
+        return value
+
+    def paginate(self, table):
+        """Show the page asked for: the first when it is not a number, the
+        last when it is beyond the end; always ``PER_PAGE`` rows."""
+        number = self.request.GET.get("p", "").strip()
+        number = (
+            int(number)
+            if number.isascii()
+            and number.isdigit()
+            and len(number) <= PAGE_NUMBER_DIGITS
+            else 1
+        )
+        try:
+            table.paginate(WagtailPaginator, per_page=PER_PAGE, page=max(number, 1))
+        except PageNotAnInteger:
+            table.page = table.paginator.page(1)
+        except EmptyPage:
+            table.page = table.paginator.page(table.paginator.num_pages)
+        table.paginator.verbose_name_plural = table.verbose_name_plural
+
+    def get_export_url(self, format):
+        # The filters as understood, not the query string as sent.
+        return report_url(
+            self.tab, **self.params, ordering=self.ordering, export=format
+        )
 
     def get_filename(self):
         _period, start, end = self.form.date_range()
@@ -126,6 +164,8 @@ class ReportView(
             end=end,
             csv_export_url=self.csv_export_url,
             xlsx_export_url=self.xlsx_export_url,
+            ordering=self.ordering,
+            hidden_errors=self.form.hidden_errors(),
         )
         return context
 
@@ -137,15 +177,23 @@ class ReportView(
             found.append((_("Domain"), readable_domain(data["domain"]), "domain"))
         if data["link"]:
             link = Link.objects.filter(pk=data["link"]).first()
-            found.append((_("URL"), link.url if link else data["link"], "link"))
+            found.append(
+                (_("URL"), url_label(link.url) if link else data["link"], "link")
+            )
         if data["source"]:
             source = SourcePage.objects.filter(pk=data["source"]).first()
             found.append(
-                (_("Exit page"), source.path if source else data["source"], "source")
+                (
+                    _("Exit page"),
+                    path_label(source.path) if source else data["source"],
+                    "source",
+                )
             )
         if data["page"]:
-            page = page_model().objects.filter(pk=data["page"]).first()
-            found.append((_("Page"), page.title if page else data["page"], "page"))
+            # Only a page the viewer may explore is named by its title.
+            titles = page_titles(self.request.user, [data["page"]])
+            title = titles[data["page"]][0] if titles else page_label(data["page"])
+            found.append((_("Page"), title, "page"))
         return [
             (
                 label,
