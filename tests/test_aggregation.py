@@ -8,7 +8,7 @@ from datetime import datetime
 
 import pytest
 from django.core.management import call_command
-from django.db import IntegrityError, OperationalError, connection
+from django.db import DataError, IntegrityError, OperationalError, connection
 from django.db.models import Sum
 from django.test import Client
 from django.utils import timezone
@@ -203,3 +203,94 @@ def test_only_one_span_of_each_period_is_written(client, site):
     send(client)
     rows = ROLLUPS[0].objects.values_list("span", flat=True)
     assert sorted(rows) == sorted([Span.DAY, Span.MONTH, Span.YEAR])
+
+
+def _beacon(url):
+    from wagtail_outbound.beacon import parse_beacon
+
+    return parse_beacon(beacon(url).encode())
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_appends_of_concurrent_threads_share_one_insert(site, monkeypatch):
+    """Group commit: while one thread writes, the others queue, and the next
+    statement writes all of them; every append returns once committed."""
+    from wagtail_outbound import inbox
+
+    real = inbox._insert
+    sizes = []
+    first = threading.Event()
+
+    def slow_first(connection, rows):
+        sizes.append(len(rows))
+        if len(sizes) == 1:
+            first.set()
+            time.sleep(0.3)  # the others arrive meanwhile
+        return real(connection, rows)
+
+    monkeypatch.setattr(inbox, "_insert", slow_first)
+    errors = []
+
+    def append(number):
+        try:
+            inbox.append(site.pk, _beacon(f"https://example.com/{number}"))
+            assert PendingClick.objects.filter(  # committed when it returns
+                url=f"https://example.com/{number}"
+            ).exists()
+        except Exception as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=append, args=(0,))]
+    threads[0].start()
+    first.wait(5)
+    threads += [threading.Thread(target=append, args=(n,)) for n in range(1, 9)]
+    for thread in threads[1:]:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert PendingClick.objects.count() == 9
+    assert sizes[0] == 1 and max(sizes) > 1 and sum(sizes) == 9
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_refused_row_fails_only_its_own_append(site, monkeypatch):
+    from wagtail_outbound import inbox
+
+    real = inbox._insert
+    gate = threading.Event()
+
+    def refuse_bad(connection, rows):
+        gate.wait(5)
+        if any("bad.example" in str(row) for row in rows):
+            raise DataError("value too long")
+        return real(connection, rows)
+
+    monkeypatch.setattr(inbox, "_insert", refuse_bad)
+    results = {}
+
+    def append(url):
+        try:
+            inbox.append(site.pk, _beacon(url))
+            results[url] = "stored"
+        except DataError:
+            results[url] = "refused"
+        finally:
+            connection.close()
+
+    urls = ["https://good.example/1", "https://bad.example/", "https://good.example/2"]
+    threads = [threading.Thread(target=append, args=(url,)) for url in urls]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.3)
+    gate.set()
+    for thread in threads:
+        thread.join()
+    assert results == {
+        "https://good.example/1": "stored",
+        "https://bad.example/": "refused",
+        "https://good.example/2": "stored",
+    }
+    assert PendingClick.objects.count() == 2
