@@ -1,9 +1,10 @@
 """Run every benchmark: ``make bench`` or ``python -m benchmarks``.
 
 Prepares each database (migrate, demo pages, a seeded history of --clicks),
-then measures report queries and pages, page serving, click ingestion (direct
-and buffered) and the tracker, and prints one JSON line per measurement plus
-a summary. Results are also written to benchmarks/results/latest.json.
+then measures report queries and pages, page serving, click ingestion (with
+2 and 8 gunicorn workers on PostgreSQL, 2 on SQLite), exactness under faults
+and the tracker, and prints one JSON line per measurement plus a summary.
+Results are also written to benchmarks/results/latest.json (--output).
 
     python -m benchmarks                       # everything, PostgreSQL and SQLite
     python -m benchmarks --only reports --databases postgresql --clicks 200000
@@ -20,7 +21,7 @@ from . import summary
 from .common import PG_URL, SQLITE_URL
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCHMARKS = ["reports", "serving", "ingestion", "tracker"]
+BENCHMARKS = ["reports", "serving", "ingestion", "faults", "tracker"]
 
 
 def django(url, *command):
@@ -39,7 +40,7 @@ def measure(url, module, *args):
         cwd=ROOT,
         env=env,
         check=True,
-        capture_output=True,
+        stdout=subprocess.PIPE,  # progress and errors go to stderr as they come
         text=True,
     ).stdout
     result = json.loads(output.strip().splitlines()[-1])
@@ -104,7 +105,20 @@ def main(argv=None):
     parser.add_argument("--no-seed", action="store_true")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--buffer", type=int, default=500)
+    parser.add_argument(
+        "--postgresql-workers",
+        nargs="+",
+        type=int,
+        default=[2, 8],
+        help="gunicorn workers of the ingestion runs on PostgreSQL",
+    )
+    parser.add_argument("--sqlite-workers", nargs="+", type=int, default=[2])
+    parser.add_argument(
+        "--fault-beacons",
+        type=int,
+        default=10_000,
+        help="beacons of the fault benchmark",
+    )
     parser.add_argument(
         "--output", default=str(ROOT / "benchmarks" / "results" / "latest.json")
     )
@@ -123,17 +137,26 @@ def main(argv=None):
         if "serving" in args.only:
             results[f"serving/{database}"] = measure(url, "serving", "--runs", runs)
         if "ingestion" in args.only:
-            for buffer in (0, args.buffer):
-                results[f"ingestion/{database}/buffer={buffer}"] = measure(
+            workers = (
+                args.postgresql_workers
+                if database == "postgresql"
+                else args.sqlite_workers
+            )
+            for count in workers:
+                results[f"ingestion/{database}/workers={count}"] = measure(
                     url,
                     "ingestion",
                     "--runs",
                     runs,
                     "--seconds",
                     str(args.seconds),
-                    "--buffer",
-                    str(buffer),
+                    "--workers",
+                    str(count),
                 )
+        if "faults" in args.only:
+            results[f"faults/{database}"] = measure(
+                url, "faults", "--beacons", str(args.fault_beacons)
+            )
     if "tracker" in args.only:
         results["tracker"] = measure(None, "tracker", "--runs", str(args.runs))
     Path(args.output).parent.mkdir(exist_ok=True)

@@ -29,7 +29,7 @@ function init(args)
   wrk.headers["Origin"] = origin
   wrk.headers["Content-Type"] = "text/plain;charset=UTF-8"
   wrk.headers["User-Agent"] = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 "
-    .. "(KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36"
+    .. "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
   bodies = {}
   for i = 0, 199 do
     bodies[#bodies + 1] = string.format(

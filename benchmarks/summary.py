@@ -29,18 +29,87 @@ def serving(result):
 
 
 def ingestion(result):
-    mode = f"buffer {result['buffer']}" if result["buffer"] else "direct"
+    if "buffer" in result:  # results of the write path before the inbox
+        mode = f"buffer {result['buffer']}" if result["buffer"] else "direct"
+    else:
+        mode = f"inbox, {result['workers']} workers"
+    budget = result.get("budget_ratio", 0.5)
     exact = (
         f"{result['exact_204_seen']} x 204 = {result['exact_db_clicks_added']} in "
         f"counters = {result['exact_rollup_clicks_added']} in roll-ups, "
         f"{result['exact_other_statuses']} other"
     )
+    if "exact_pending_after" in result:
+        exact += f", {result['exact_pending_after']} pending"
+    non_204 = ""
+    if "collect_non_204" in result and "buffer" not in result:
+        non_204 = (
+            f"; {result['collect_non_204']} non-204 of "
+            f"{result['collect_non_204'] + result['collect_204']}"
+        )
     return [
         f"| {result['database']} | {mode} | {result['collect_rps']} "
         f"({result['collect_p50_ms']} / {result['collect_p99_ms']} ms) | "
         f"{result['noop_rps']} ({result['noop_p50_ms']} / {result['noop_p99_ms']} ms) "
-        f"| {result['ratio']} | ≥ 0.5: {verdict(result['ratio'] >= 0.5)} | "
-        f"{exact}: {verdict(result['exact'])} |"
+        f"| {result['ratio']} | ≥ {budget}: {verdict(result['ratio'] >= budget)}"
+        f"{non_204} | {exact}: {verdict(result['exact'])} |"
+    ]
+
+
+def lock_waits(result):
+    if "pg_lock_wait_fraction" not in result:
+        return []
+    fraction = result["pg_lock_wait_fraction"]
+    events = ", ".join(
+        f"{k} {v}" for k, v in list(result["pg_wait_events"].items())[:4]
+    )
+    return [
+        f"| {result['database']} | {result['workers']} | {result['pg_samples']} | "
+        f"{result['pg_active_sampled']} | {result['pg_waiting_on_locks']} | "
+        f"{fraction:.1%} | < 10 %: {verdict(fraction < 0.10)} | {events} |"
+    ]
+
+
+def freshness(result):
+    fresh = result.get("freshness")
+    if not fresh:
+        return []
+    worst = max(fresh["steady_p99_s"] or 0, fresh["isolated_p99_s"] or 0)
+    ok = (
+        worst <= 5
+        and not fresh["steady_never_seen"]
+        and not fresh["isolated_never_seen"]
+        and fresh["burst_report_read_complete"]
+    )
+    return [
+        f"| {result['database']} | {result['workers']} | "
+        f"{fresh['steady_median_s']} / {fresh['steady_p99_s']} / "
+        f"{fresh['steady_max_s']} s ({fresh['steady_clicks']} clicks at "
+        f"{fresh['steady_rate']:g}/s) | {fresh['isolated_median_s']} / "
+        f"{fresh['isolated_p99_s']} s | {fresh['burst_clicks']} clicks in "
+        f"{fresh['burst_seconds']} s: {fresh['burst_seen_without_catch_up']} seen, "
+        f"{fresh['burst_pending_after_wait']} pending after "
+        f"{fresh['burst_wait_s']:g} s; report read {fresh['burst_report_read_s']} s, "
+        f"complete: {fresh['burst_report_read_complete']} | "
+        f"{result['inbox_oldest_age_p99_s']} / {result['inbox_oldest_age_max_s']} s "
+        f"(≤ {result['inbox_pending_max']} pending) | ≤ 5 s: {verdict(ok)} |"
+    ]
+
+
+def faults(result):
+    kills = result["worker_kills"]
+    aggregator = result["aggregator_kills"][-1]
+    return [
+        f"| {result['database']} | {result['beacons']} | {result['answered_204']} | "
+        f"{result['no_answer']} ({result['no_answer_counted']} counted) | "
+        f"{result['beacons'] - result['answered_204'] - result['no_answer']} | "
+        f"{result['counted']} | {len(kills)} x {result['workers']} workers "
+        f"({', '.join(str(k['unanswered_at_kill']) for k in kills)} unanswered) | "
+        f"claimed {aggregator['claimed']}, mid-batch: {aggregator['mid_batch']}, "
+        f"rolled back: {aggregator['counters_unchanged']} | "
+        f"{result['beacons_counted_wrongly']} wrong, "
+        f"{result['rollup_mismatches']} roll-up mismatches | "
+        f"{verdict(result['exact'])} |"
     ]
 
 
@@ -97,6 +166,40 @@ def render(results):
         if key.startswith("ingestion/")
         for line in ingestion(r)
     ]
+    ingestions = [r for key, r in results.items() if key.startswith("ingestion/")]
+    lines = [line for r in ingestions for line in lock_waits(r)]
+    if lines:
+        out += ["", "### Lock waits during the collect runs (pg_stat_activity)", ""]
+        out += [
+            "| Database | Workers | Samples | Active backends sampled "
+            "| Waiting on a lock | Fraction | Budget | Top wait events |",
+            "| --- " * 8 + "|",
+            *lines,
+        ]
+    lines = [line for r in ingestions for line in freshness(r)]
+    if lines:
+        out += ["", "### Freshness: from a 204 to the click in stats", ""]
+        out += [
+            "| Database | Workers | Steady: median / p99 / max "
+            "| Isolated: median / p99 | Last clicks of a burst "
+            "| Under full load: oldest pending, p99 / max | Budget |",
+            "| --- " * 7 + "|",
+            *lines,
+        ]
+    lines = [
+        line
+        for key, r in results.items()
+        if key.startswith("faults/")
+        for line in faults(r)
+    ]
+    if lines:
+        out += ["", "### Exactness under faults (SIGKILL)", ""]
+        out += [
+            "| Database | Beacons | 204 | No answer | Other | Counted "
+            "| Worker kills | Aggregator kill | Per-beacon check | Exact |",
+            "| --- " * 10 + "|",
+            *lines,
+        ]
     out += ["", "### Reports", ""]
     for key, r in results.items():
         if key.startswith("reports/"):
