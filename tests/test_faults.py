@@ -45,7 +45,8 @@ def fresh_connection():
 
 @contextlib.contextmanager
 def write_lock(seconds):
-    """Hold the write lock of the click counters from another connection."""
+    """Hold the write lock of the inbox, which the endpoint writes to, from
+    another connection."""
     ready = threading.Event()
 
     def hold():
@@ -61,7 +62,7 @@ def write_lock(seconds):
                 port=settings["PORT"] or 5432,
                 password=settings["PASSWORD"] or None,
             )
-            other.execute("LOCK TABLE wagtail_outbound_dailyclicks IN EXCLUSIVE MODE")
+            other.execute("LOCK TABLE wagtail_outbound_pendingclick IN EXCLUSIVE MODE")
         ready.set()
         time.sleep(seconds)
         other.rollback()
@@ -103,7 +104,7 @@ def test_concurrent_writers_lose_no_click(site):
 
 
 def test_click_waits_for_a_short_lock_and_is_counted(client, site, fresh_connection):
-    post(client)  # create the counter row, so the next click is an UPDATE
+    post(client)
     with write_lock(0.5):
         started = time.monotonic()
         response = post(client)
