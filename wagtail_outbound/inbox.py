@@ -176,13 +176,3 @@ def _date(value):
     if isinstance(value, datetime.date):
         return value
     return datetime.date.fromisoformat(str(value)[:10])
-
-
-def oldest(using):
-    """When the oldest pending click was received, or None."""
-    return (
-        PendingClick.objects.using(using)
-        .order_by("id")
-        .values_list("received", flat=True)
-        .first()
-    )

@@ -126,12 +126,15 @@ def _fold_new_counters(counters, allowance):
         ).values_list("site_id", "day", "link_id", "source_id", "event", "category")
     )
     folded = Counter()
+    overflow = {}  # site id -> (overflow link id, overflow page id)
     for key, clicks in sorted(counters.items(), key=lambda item: str(item[0])):
         site_id, day, _link, _source, event, category, _domain = key
         if key[:6] in existing or allowance.spend(site_id, budget.COUNTERS):
             folded[key] += clicks
         else:
-            link_id, source_id = _overflow_keys(site_id)
+            if site_id not in overflow:
+                overflow[site_id] = _overflow_keys(site_id)
+            link_id, source_id = overflow[site_id]
             folded[site_id, day, link_id, source_id, event, category, OTHER_DOMAIN] += (
                 clicks
             )

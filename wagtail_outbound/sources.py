@@ -12,6 +12,7 @@ template tag, or a made-up path) counts with no page.
 
 import dataclasses
 
+from wagtail.contrib.routable_page.models import RoutablePageMixin
 from wagtail.models import PageViewRestriction, Site
 
 # Deeper paths are not matched to pages (each level is one candidate).
@@ -116,7 +117,7 @@ def _verdict(urls, pages):
         page = pages.get(url)
         if page is None:
             continue
-        if _routes_sub_paths(page):
+        if isinstance(page, RoutablePageMixin):  # it serves its sub-paths
             return _page_verdict(page)
         return NO_PAGE
     return NO_PAGE
@@ -129,11 +130,3 @@ def _page_verdict(page):
         and getattr(page, "track_outbound_clicks", True)
     )
     return Verdict(page.pk, bool(counted))
-
-
-def _routes_sub_paths(page):
-    try:
-        from wagtail.contrib.routable_page.models import RoutablePageMixin
-    except ImportError:  # pragma: no cover (part of Wagtail)
-        return False
-    return isinstance(page, RoutablePageMixin)
