@@ -3,35 +3,57 @@ PYTHON ?= python3
 VENV ?= .venv
 WAGTAIL ?= wagtail>=8.0,<9
 PORT ?= 8000
-BIN := $(VENV)/bin
+BIN := $(abspath $(VENV))/bin
+# What `lint` and `suite` need first; nox, which installs its own virtualenvs,
+# passes SETUP= (nothing).
+SETUP ?= install
+# Nox sessions `make test` runs instead of the suite in .venv ("all": every one).
+NOX_SESSIONS ?=
 TRACKER := wagtail_outbound/static/wagtail_outbound/tracker
 
-.PHONY: install demo test test-sqlite test-postgres test-wagtail7 lint format bench tracker clean
+.PHONY: install demo test suite test-sqlite test-postgres test-wagtail7 lint format \
+	bench screenshots tracker clean
 
 $(BIN)/python:
 	$(PYTHON) -m pip install --quiet uv || true
 	$(PYTHON) -m uv venv --quiet --python $(PYTHON) $(VENV) || $(PYTHON) -m venv $(VENV)
 
+# The development tools are PEP 735 dependency groups (pyproject.toml), which
+# need uv or pip 25.1+.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(PYTHON) -m uv pip install --quiet --python $(BIN)/python -e ".[testing]" "$(WAGTAIL)" \
-		|| $(BIN)/python -m pip install --quiet -e ".[testing]" "$(WAGTAIL)"
+	$(PYTHON) -m uv pip install --quiet --python $(BIN)/python -e . --group dev "$(WAGTAIL)" \
+		|| { $(BIN)/python -m pip install --quiet "pip>=25.1" \
+		&& $(BIN)/python -m pip install --quiet -e . --group dev "$(WAGTAIL)"; }
 	touch $@
 
 install: $(VENV)/.installed
 
 # The demo site on SQLite (demo/db.sqlite3): admin / admin.
 demo: install
-	cd demo && ../$(BIN)/python manage.py migrate --no-input
-	cd demo && ../$(BIN)/python manage.py seed_demo --port $(PORT)
-	cd demo && ../$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	cd demo && $(BIN)/python manage.py migrate --no-input
+	cd demo && $(BIN)/python manage.py seed_demo --port $(PORT)
+	cd demo && $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-# The whole suite, browser tests included, on SQLite (DATABASE_URL picks another).
+# The whole suite, browser tests included: lint, then the suite's steps in .venv,
+# on SQLite (DATABASE_URL picks another database). With NOX_SESSIONS, nox runs
+# those sessions of noxfile.py instead, each in its own virtualenv; "all" is the
+# whole CI matrix (what .ci/run runs).
+ifeq ($(NOX_SESSIONS),)
+test: lint suite
+else ifeq ($(NOX_SESSIONS),all)
 test: install
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	$(BIN)/nox
+else
+test: install
+	$(BIN)/nox --sessions $(NOX_SESSIONS)
+endif
+
+# The suite's steps, in one configuration: the virtualenv $(VENV) and the
+# database of DATABASE_URL. Every nox session runs these.
+suite: $(SETUP)
 	@# The demo needs no database for these two; never touch the one under test.
-	cd demo && DATABASE_URL=sqlite:///:memory: ../$(BIN)/python manage.py check --fail-level WARNING
-	cd demo && DATABASE_URL=sqlite:///:memory: ../$(BIN)/python manage.py makemigrations --check --dry-run
+	cd demo && DATABASE_URL=sqlite:///:memory: $(BIN)/python manage.py check --fail-level WARNING
+	cd demo && DATABASE_URL=sqlite:///:memory: $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	@# A swapped Page model (WAGTAIL_PAGE_MODEL) exists from Wagtail 8 on.
 	@if $(BIN)/python -c "import sys, wagtail; sys.exit(wagtail.VERSION < (8,))"; then \
@@ -52,11 +74,11 @@ test-sqlite: test
 test-postgres:
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(MAKE) test
 
-# Wagtail 7.0 LTS in its own virtualenv.
+# Wagtail 7.0 LTS in nox's virtualenv of that configuration.
 test-wagtail7:
-	$(MAKE) test VENV=.venv7 WAGTAIL="wagtail>=7.0,<7.1"
+	$(MAKE) test NOX_SESSIONS="lint wagtail7.0-sqlite"
 
-lint: install
+lint: $(SETUP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
@@ -67,9 +89,13 @@ format: install
 # Benchmarks (not part of `make test`): see docs/benchmarks.md. Needs PostgreSQL,
 # wrk and Chromium; BENCH_ARGS="--only reports --clicks 200000" narrows it.
 bench: install
-	$(PYTHON) -m uv pip install --quiet --python $(BIN)/python -e ".[testing,bench]" \
-		|| $(BIN)/python -m pip install --quiet -e ".[testing,bench]"
+	$(PYTHON) -m uv pip install --quiet --python $(BIN)/python --group bench \
+		|| $(BIN)/python -m pip install --quiet --group bench
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+# Retakes the screenshots in docs/screenshots/ (tests/browser/test_reports_browser.py).
+screenshots: install
+	OUTBOUND_SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser -k screenshot
 
 # Rebuilds tracker.min.js from tracker.js (needs Node.js; users never do this).
 tracker:
@@ -77,4 +103,4 @@ tracker:
 	  npx --yes terser@5.51.4 $(TRACKER).js --compress passes=2 --mangle --ecma 2017; } > $(TRACKER).min.js
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache demo/db.sqlite3
+	rm -rf $(VENV) .nox build dist *.egg-info .pytest_cache demo/db.sqlite3

@@ -24,12 +24,15 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS = ["reports", "serving", "ingestion", "faults", "tracker"]
 
 
-def django(url, *command):
+def run(url, module, *args):
+    """``python -m module *args`` on the database of ``url``."""
     env = {**os.environ, "DATABASE_URL": url}
     env["DJANGO_SETTINGS_MODULE"] = "benchmarks.settings"
-    subprocess.run(
-        [sys.executable, "-m", "django", *command], cwd=ROOT, env=env, check=True
-    )
+    subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT, env=env, check=True)
+
+
+def django(url, *command):
+    run(url, "django", *command)
 
 
 def measure(url, module, *args):
@@ -86,7 +89,7 @@ def prepare(url, clicks):
     django(url, "migrate", "--no-input", "-v0")
     django(url, "seed_demo", "--days", "1", "-v0")
     if seeded_clicks(url) != clicks:
-        django(url, "outbound_seed_history", "--clicks", str(clicks), "--replace")
+        run(url, "benchmarks.seed", "--clicks", str(clicks), "--replace")
 
 
 def main(argv=None):

@@ -214,7 +214,8 @@ def rollup_mismatches():
     of the daily counters in that period; empty when all agree."""
     from django.db.models import Sum
 
-    from wagtail_outbound.models import ROLLUPS, DailyClicks, Span
+    from wagtail_outbound.models import ROLLUPS, DailyClicks
+    from wagtail_outbound.periods import Span
 
     days = (
         DailyClicks.objects.values_list("site_id", "day")

@@ -1,5 +1,5 @@
 """Freshness: the time from a 204 answer to the click's appearance in
-``wagtail_outbound.stats.total_clicks()``, read by this process, which never
+``wagtail_outbound.stats.total(stats.Filters())``, read by this process, which never
 counts pending clicks itself (it runs with WAGTAIL_OUTBOUND_AGGREGATE_ON_REQUEST
 off), so it sees what the server's background runs achieved.
 
@@ -61,7 +61,7 @@ class Poller(threading.Thread):
         last = None
         while not self._halt.is_set():
             began = time.monotonic()
-            total = stats.total_clicks()
+            total = stats.total(stats.Filters())
             now = time.monotonic()
             self.reads += 1
             self.read_seconds.append(now - began)
@@ -105,7 +105,7 @@ def summary(values, label):
 def current_total():
     from wagtail_outbound import stats
 
-    return stats.total_clicks()
+    return stats.total(stats.Filters())
 
 
 def steady(port, origin, rate, seconds, tail, poller):
@@ -173,7 +173,7 @@ def burst(port, origin, count, wait, poller):
     # What a report sees: it counts pending clicks before reading.
     with override_settings(WAGTAIL_OUTBOUND_AGGREGATE_ON_REQUEST=True):
         began = time.monotonic()
-        total = stats.total_clicks()
+        total = stats.total(stats.Filters())
         read = time.monotonic() - began
     return {
         "burst_clicks": ok,

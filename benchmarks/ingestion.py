@@ -19,7 +19,7 @@ Also measured, in the same run:
   counters and to the day roll-up must equal the 204 answers wrk counted;
 - freshness (benchmarks/freshness.py, another process that does not count
   pending clicks itself): the time from a 204 to the click's appearance in
-  ``stats.total_clicks()``.
+  ``stats.total(stats.Filters())``.
 
 Between runs this process counts what is left pending (``aggregate()``, as a
 report read would), so that each run starts with an empty inbox.

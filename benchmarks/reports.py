@@ -1,4 +1,4 @@
-"""Report queries and pages over the seeded history (``outbound_seed_history``).
+"""Report queries and pages over the seeded history (``benchmarks/seed.py``).
 
 For each period: the dashboard panel's query, each report table's queries as
 the admin runs them (the row count and the first page of 50 sorted by clicks,
@@ -72,7 +72,7 @@ def main(argv=None):
         "database": database_label(),
         "clicks": raw,
         "counters": DailyClicks.objects.count(),
-        "rollup_total_equals_raw": stats.total_clicks() == raw,
+        "rollup_total_equals_raw": stats.total(stats.Filters()) == raw,
         "periods": {},
     }
     today = timezone.localdate()
@@ -82,7 +82,8 @@ def main(argv=None):
 
     result["dashboard_panel_ms"] = median_ms(panel, args.runs)
     result["dashboard_summary_ms"] = median_ms(
-        lambda: stats.total_clicks(start=today.replace(day=1), end=today), args.runs
+        lambda: stats.total(stats.Filters(start=today.replace(day=1), end=today)),
+        args.runs,
     )
 
     client = None
@@ -96,11 +97,7 @@ def main(argv=None):
             lambda: client.get(reverse("wagtailadmin_explore_root")), args.runs
         )
 
-    tables = {
-        "domains": (stats.domain_report, stats.add_domain_details),
-        "urls": (stats.url_report, stats.add_url_details),
-        "pages": (stats.exit_page_report, stats.add_exit_page_details),
-    }
+    tables = {"domains": stats.domains, "urls": stats.urls, "pages": stats.exit_pages}
     # The baseline, measured in the same run: summing every daily counter
     # once, what any report without roll-ups would cost at least.
     result["baseline_ms"] = median_ms(
@@ -109,18 +106,18 @@ def main(argv=None):
     for period in PERIODS:
         start, end, query = period_range(period, today)
         figures = {"start": str(start), "end": str(end)}
-        for name, (rows, details) in tables.items():
+        filters = stats.Filters(start=start, end=end)
+        for name, report in tables.items():
             if name not in args.tables:
                 continue
 
-            def table(rows=rows, details=details, start=start, end=end):
-                queryset = rows(start=start, end=end)
-                queryset.count()
-                return details(list(queryset[:PER_PAGE]), start=start, end=end)
+            def table(report=report, filters=filters):
+                shown = report(filters)
+                shown.rows.count()
+                return shown.details(list(shown.rows[:PER_PAGE]))
 
-            def every_row(rows=rows, details=details, start=start, end=end):
-                rows = list(rows(start=start, end=end))
-                return details(rows, start=start, end=end, every=True)
+            def every_row(report=report, filters=filters):
+                return report(filters).top()
 
             figures[name] = {"table_ms": median_ms(table, args.runs)}
             if not args.no_detail_sort:

@@ -1,8 +1,19 @@
-"""Beacons and clicks for tests: one place to build and send them."""
+"""Clicks for tests, in one place: record them, post them, read them back.
+
+- :func:`click` counts clicks for a site and day through the real write path
+  (``recording.record_click``), as imports and seeding do, without the endpoint;
+- :func:`send` posts a :func:`beacon` to the collect endpoint, as a browser;
+- :func:`clicks_on` reads how many clicks a URL (or every URL) has.
+"""
 
 import json
 
+from django.db.models import Sum
+
 from wagtail_outbound import aggregation
+from wagtail_outbound.beacon import Beacon
+from wagtail_outbound.models import DailyClicks
+from wagtail_outbound.recording import record_click
 
 COLLECT = "/outbound/collect/"
 # Headless Chromium's own user agent is a bot to the filter; visitors are not.
@@ -10,6 +21,38 @@ BROWSER = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/131.0.0.0 Safari/537.36"
 )
+
+
+def click(
+    site,
+    url,
+    times=1,
+    *,
+    day=None,
+    text="",
+    source="/",
+    page_id=None,
+    event="",
+    category="",
+):
+    """Count ``times`` clicks on ``url`` from the path ``source`` of ``site``
+    on ``day`` (today by default).
+
+    The beacon is built as is, not parsed: tests may store what the endpoint
+    would refuse (markup in a URL) to prove the reports never rely on it.
+    """
+    beacon = Beacon(
+        url=url,
+        domain=url.split("/")[2].split(":")[0],
+        text=text,
+        source_host=getattr(site, "hostname", ""),
+        source_path=source,
+        page_id=page_id,
+        event=event,
+        category=category,
+    )
+    for _ in range(times):
+        record_click(site, beacon, day=day)
 
 
 def beacon(url="https://example.com/a", source="http://testserver/", **fields):
@@ -30,3 +73,13 @@ def send(client, data=None, *, count=True, **headers):
     if count:
         aggregation.aggregate()
     return response
+
+
+def clicks_on(url=None):
+    """The clicks stored for ``url`` (for every URL by default), pending ones
+    counted first. Read from the daily counters, not through the read API."""
+    aggregation.aggregate()
+    counters = DailyClicks.objects.all()
+    if url is not None:
+        counters = counters.filter(link__url=url)
+    return counters.aggregate(clicks=Sum("clicks"))["clicks"] or 0

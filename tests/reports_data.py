@@ -6,31 +6,11 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
 
-from wagtail_outbound.beacon import Beacon
-from wagtail_outbound.recording import rebuild_rollups, record_click
+from tests.factories import click
+from wagtail_outbound.rollups import rebuild as rebuild_rollups
 
 XSS_TEXT = "<img src=x onerror=alert(1)>"
 XSS_URL = 'https://evil.example/"><script>alert(2)</script>?q=<b>x</b>'
-
-
-def beacon(url, *, text="", source="/", page_id=None, event="", category=""):
-    domain = url.split("/")[2].split(":")[0]
-    return Beacon(
-        url=url,
-        domain=domain,
-        text=text,
-        source_host="testserver",
-        source_path=source,
-        page_id=page_id,
-        event=event,
-        category=category,
-    )
-
-
-def click(site, url, times=1, day=None, **fields):
-    """Record ``times`` clicks on ``url`` (``day`` defaults to today)."""
-    for _ in range(times):
-        record_click(site, beacon(url, **fields), day=day)
 
 
 def today():

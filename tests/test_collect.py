@@ -7,19 +7,15 @@ from django.core import serializers
 from django.db import OperationalError
 from wagtail.models import Site
 
-from tests.factories import send
+from tests import factories
+from tests.factories import BROWSER, COLLECT, send
 from wagtail_outbound import aggregation, periods, stats
 from wagtail_outbound.models import DailyClicks, Link, OutboundSettings, SourcePage
 
-COLLECT = "/outbound/collect/"
-BROWSER = (
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/131.0.0.0 Safari/537.36"
-)
-
 
 def beacon(url="https://example.com/a", **fields):
-    return json.dumps({"url": url, "source": "http://testserver/blog/", **fields})
+    """A beacon from the blog page, unless it says otherwise."""
+    return factories.beacon(url, **{"source": "http://testserver/blog/"} | fields)
 
 
 def post(client, data=None, **headers):
@@ -27,13 +23,14 @@ def post(client, data=None, **headers):
 
 
 def stored_clicks():
-    return stats.total_clicks()
+    return stats.total(stats.Filters())
 
 
 def set_site_settings(site, **values):
     OutboundSettings.objects.update_or_create(site=site, defaults=values)
 
 
+@pytest.mark.usefixtures("frozen_today")  # no midnight before the check
 def test_click_is_stored_with_its_link_source_page_and_day(client, site, home):
     response = post(
         client,

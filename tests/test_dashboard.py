@@ -1,8 +1,13 @@
 """The dashboard panel "Top outbound domains" and the summary item."""
 
+import pytest
 from django.urls import reverse
 
-from tests.reports_data import bulk_seed, click, days_ago, today
+from tests.factories import click
+from tests.reports_data import bulk_seed, days_ago, today
+
+# Dates relative to today run on a fixed day (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("frozen_today")
 
 
 def panel_rows(response):
@@ -12,6 +17,7 @@ def panel_rows(response):
     raise AssertionError("no outbound panel")
 
 
+@pytest.mark.calendar
 def test_panel_lists_top_ten_domains_of_the_last_30_days(admin_client, site):
     bulk_seed(site, 12)
     click(site, "https://old.example/", 50, day=days_ago(30))  # outside the window
@@ -22,6 +28,7 @@ def test_panel_lists_top_ten_domains_of_the_last_30_days(admin_client, site):
     assert rows[0]["clicks"] == 12
 
 
+@pytest.mark.calendar
 def test_panel_shows_change_against_previous_30_days(admin_client, site):
     click(site, "https://up.example/", 5)
     click(site, "https://up.example/", 2, day=days_ago(45))
@@ -46,9 +53,19 @@ def test_panel_shows_change_against_previous_30_days(admin_client, site):
 def test_panel_escapes_domains_and_shows_idn_readably(admin_client, site):
     click(site, "https://xn--bcher-kva.example/")
     html = admin_client.get(reverse("wagtailadmin_home")).content.decode()
-    assert "bücher.example" in html
+    assert "bücher.<wbr>example" in html
 
 
+def test_panel_lets_long_domains_wrap_only_after_dots(admin_client, site):
+    click(site, "https://documentation-reference.longsubdomainname.example.org/")
+    html = admin_client.get(reverse("wagtailadmin_home")).content.decode()
+    assert (
+        ">documentation-reference.<wbr>longsubdomainname.<wbr>example.<wbr>org</a>"
+        in html
+    )
+
+
+@pytest.mark.calendar
 def test_summary_item_counts_this_months_clicks(admin_client, site):
     click(site, "https://a.example/", 3)
     last_month = today().replace(day=1) - days_ago(0).resolution
@@ -63,12 +80,17 @@ def test_summary_item_counts_this_months_clicks(admin_client, site):
 
 def test_panel_says_when_there_is_nothing(admin_client, site):
     html = admin_client.get(reverse("wagtailadmin_home")).content.decode()
-    assert "No outbound clicks in the last 30 days." in html
+    # In a paragraph that reports.css insets like the table's cells.
+    assert (
+        '<p class="outbound-dashboard__message">'
+        "No outbound clicks in the last 30 days.</p>"
+    ) in html
+    assert 'href="/static/wagtail_outbound/reports.css' in html
 
 
 def test_panel_names_the_overflow_row_without_a_link(admin_client, site):
     from wagtail_outbound.models import DailyClicks, Link, SourcePage, fingerprint
-    from wagtail_outbound.recording import rebuild_rollups
+    from wagtail_outbound.rollups import rebuild as rebuild_rollups
 
     link = Link.objects.create(url="", url_hash=fingerprint(""), domain="")
     source = SourcePage.objects.create(site=site, path="", path_hash=fingerprint(""))

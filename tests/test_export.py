@@ -8,12 +8,15 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from tests.reports_data import XSS_TEXT, bulk_seed, click, seed_basic, today
+from tests.factories import click
+from tests.reports_data import XSS_TEXT, bulk_seed, seed_basic, today
 from wagtail_outbound.export import neutralise
 
 DOMAINS = reverse("wagtail_outbound_reports:domains")
 URLS = reverse("wagtail_outbound_reports:urls")
 PAGES = reverse("wagtail_outbound_reports:pages")
+# Dates relative to today run on a fixed day (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("frozen_today")
 
 
 def csv_rows(response):
@@ -95,6 +98,21 @@ def test_export_follows_filters_and_sorting(admin_client, site, home):
     ]
 
 
+def test_export_buttons_carry_the_filters_as_understood(admin_client, site, home):
+    seed_basic(site, home)
+    response = admin_client.get(
+        URLS,
+        {"q": "wagtail", "ordering": "-text", "link": str(2**70), "per_page": "9"},
+    )
+    # In the header's menu, as on Wagtail's reports; the refused drill-down
+    # and the unknown parameter are left out.
+    view = response.context["view"]
+    assert view.csv_export_url == f"{URLS}?q=wagtail&ordering=-text&export=csv"
+    assert view.xlsx_export_url == f"{URLS}?q=wagtail&ordering=-text&export=xlsx"
+    html = response.content.decode()
+    assert f'href="{URLS}?q=wagtail&amp;ordering=-text&amp;export=csv"' in html
+
+
 def test_formulas_from_visitors_are_neutralised_in_both_formats(admin_client, site):
     click(
         site,
@@ -118,7 +136,7 @@ def test_formulas_from_visitors_are_neutralised_in_both_formats(admin_client, si
 
 def test_overflow_rows_are_named_in_both_formats(admin_client, site):
     from wagtail_outbound.models import DailyClicks, Link, SourcePage, fingerprint
-    from wagtail_outbound.recording import rebuild_rollups
+    from wagtail_outbound.rollups import rebuild as rebuild_rollups
 
     link = Link.objects.create(url="", url_hash=fingerprint(""), domain="")
     source = SourcePage.objects.create(site=site, path="", path_hash=fingerprint(""))

@@ -89,7 +89,7 @@ def test_clicks_from_a_private_page_or_below_are_not_counted(client, site, artic
     )
     click_from(client, "/article/")
     click_from(client, "/article/members/")
-    assert stats.total_clicks() == 0
+    assert stats.total(stats.Filters()) == 0
     PageViewRestriction.objects.all().delete()
     click_from(client, "/article/members/")
     assert counted_from("/article/members/") == 1
@@ -100,11 +100,11 @@ def test_clicks_from_a_page_with_tracking_off_are_not_counted(client, site, arti
     article.track_outbound_clicks = False
     article.save_revision().publish()
     click_from(client, "/article/")
-    assert stats.total_clicks() == 0
+    assert stats.total(stats.Filters()) == 0
     article.track_outbound_clicks = True
     article.save_revision().publish()
     click_from(client, "/article/")
-    assert stats.total_clicks() == 1
+    assert stats.total(stats.Filters()) == 1
 
 
 def test_a_page_of_another_site_does_not_serve_this_sites_path(client, site):
@@ -127,7 +127,7 @@ def small_budget(settings):
 def test_new_links_beyond_the_daily_budget_count_as_other(client, site, small_budget):
     for number in range(10):
         send(client, beacon(f"https://junk{number}.example/"))
-    assert stats.total_clicks() == 10
+    assert stats.total(stats.Filters()) == 10
     urls = set(Link.objects.values_list("url", flat=True))
     assert urls == {
         "https://junk0.example/",
@@ -147,7 +147,7 @@ def test_new_links_beyond_the_daily_budget_count_as_other(client, site, small_bu
 def test_new_source_pages_beyond_the_budget_count_as_other(client, site, small_budget):
     for number in range(5):
         click_from(client, f"/made-up-{number}/")
-    assert stats.total_clicks() == 5
+    assert stats.total(stats.Filters()) == 5
     paths = set(SourcePage.objects.values_list("path", flat=True))
     assert paths == {"/made-up-0/", "/made-up-1/", OTHER_PATH}
     assert counted_from(OTHER_PATH) == 3
@@ -200,7 +200,7 @@ def test_new_combinations_of_known_keys_beyond_the_budget_count_as_other(
     for url in urls:
         for page in pages:
             click_from(client, page, url=url)  # six new combinations
-    assert stats.total_clicks() == 12
+    assert stats.total(stats.Filters()) == 12
     # Three new counters were left in the budget; the rest went to one row.
     assert DailyClicks.objects.count() == rows_before + 2 + 1
     other = DailyClicks.objects.get(link__url=OTHER_URL, source__path=OTHER_PATH)

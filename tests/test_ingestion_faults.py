@@ -20,7 +20,10 @@ from benchmarks import faults
 from benchmarks.server import database_url
 
 # The server and the aggregator are other processes: they see committed data.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.slow,
+]
 
 BEACONS = 600
 

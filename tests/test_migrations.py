@@ -46,6 +46,7 @@ def test_the_migration_runs_on_wagtail_7_lts(db):
     assert migration.dependencies == [("wagtailcore", "0094_alter_page_locale")]
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_every_migration_is_reversible():
     latest = executor().loader.graph.leaf_nodes(APP)

@@ -1,5 +1,7 @@
 """The Outbound links report: tables, filters, drill-down, chart and escaping."""
 
+import re
+from contextlib import contextmanager
 from datetime import date, datetime
 from datetime import timezone as dt_timezone
 from unittest import mock
@@ -10,21 +12,23 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from wagtail.models import Site
 
+from tests.factories import click
 from tests.reports_data import (
     XSS_TEXT,
     bulk_seed,
-    click,
     days_ago,
     seed_basic,
     today,
 )
 from wagtail_outbound import stats
 from wagtail_outbound.models import DailyClicks, Link, SourcePage, fingerprint
-from wagtail_outbound.recording import rebuild_rollups
+from wagtail_outbound.rollups import rebuild as rebuild_rollups
 
 DOMAINS = reverse("wagtail_outbound_reports:domains")
 URLS = reverse("wagtail_outbound_reports:urls")
 PAGES = reverse("wagtail_outbound_reports:pages")
+# Dates relative to today run on a fixed day (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("frozen_today")
 
 
 def shown(response):
@@ -33,27 +37,39 @@ def shown(response):
     return [row.record for row in table.page.object_list]
 
 
+def pills(response):
+    """``(label, value, URL of the results without it)`` of the active filters
+    and drill-downs, as Wagtail's pills show them."""
+    return [
+        (str(pill.field_label), pill.value, pill.removed_filter_url)
+        for pill in response.context["view"].active_filters
+    ]
+
+
+def filter_form(response):
+    return response.context["filters"].form
+
+
 @pytest.fixture
 def data(site, home):
     seed_basic(site, home)
     return site
 
 
+@pytest.mark.calendar
 def test_every_table_matches_stats(admin_client, data):
     start = days_ago(29)
-    period = {"start": start, "end": today()}
+    filters = stats.Filters(start=start, end=today())
     expectations = [
-        (DOMAINS, stats.domain_report(**period), stats.add_domain_details),
-        (URLS, stats.url_report(**period), stats.add_url_details),
-        (PAGES, stats.exit_page_report(**period), stats.add_exit_page_details),
+        (DOMAINS, stats.domains(filters)),
+        (URLS, stats.urls(filters)),
+        (PAGES, stats.exit_pages(filters)),
     ]
-    for url, expected, details in expectations:
+    for url, report in expectations:
         rows = shown(admin_client.get(url))
-        assert rows == details(list(expected), **period)
-        assert sum(row["clicks"] for row in rows) == stats.total_clicks(
-            start=start, end=today()
-        )
-    assert stats.total_clicks(start=start, end=today()) == 9
+        assert rows == report.top()
+        assert sum(row["clicks"] for row in rows) == stats.total(filters)
+    assert stats.total(filters) == 9
 
 
 def test_domains_table_shows_share_urls_and_top_source(admin_client, data, home):
@@ -64,18 +80,17 @@ def test_domains_table_shows_share_urls_and_top_source(admin_client, data, home)
         ("example.com", 2, 1),
         ("xn--bcher-kva.example", 1, 1),
     ]
-    table = response.context["table"]
-    assert table.value_share(6) == 66.7
     assert rows[0]["top_source"]["path"] == "/"
     assert rows[1]["top_source"]["path"] == home.url_path
     html = response.content.decode()
-    assert "66.7" in html
+    assert "<td>66.7%</td>" in html
 
 
 def test_idn_domain_is_shown_readable_with_its_punycode(admin_client, data):
     html = admin_client.get(DOMAINS).content.decode()
-    assert "bücher.example" in html
-    assert "xn--bcher-kva.example" in html
+    # Both may wrap after their dots only.
+    assert "bücher.<wbr>example" in html
+    assert "xn--bcher-kva.<wbr>example" in html
 
 
 def test_urls_table_shows_text_event_category_and_last_day(admin_client, data):
@@ -119,10 +134,14 @@ def test_domains_sort_by_any_column(admin_client, data, ordering, expected):
 
 def test_sort_links_are_in_the_headers(admin_client, data):
     html = admin_client.get(URLS, {"ordering": "-clicks"}).content.decode()
-    assert 'href="?ordering=clicks"' in html
+    assert f'href="{URLS}?ordering=clicks"' in html
     assert 'aria-sort="descending"' in html
+    # From the results refreshed in place, the links lead to the page.
+    html = admin_client.get(URLS + "results/", {"ordering": "-clicks"})
+    assert f'href="{URLS}?ordering=clicks"' in html.content.decode()
 
 
+@pytest.mark.calendar
 def test_period_presets_and_custom_range(admin_client, data):
     def total(params):
         return sum(r["clicks"] for r in shown(admin_client.get(DOMAINS, params)))
@@ -159,17 +178,18 @@ def test_event_and_category_filters(admin_client, data):
     # Longer than a stored label: refused with a message, and ignored.
     response = admin_client.get(URLS, {"event": "x" * 65})
     assert len(shown(response)) == 4
-    assert response.context["form"].errors["event"]
+    assert filter_form(response).errors["event"]
+    assert "This filter is ignored." in response.content.decode()
 
 
 def test_site_selector_appears_and_filters_on_multi_site_installs(
     admin_client, data, home
 ):
-    assert "site" not in admin_client.get(DOMAINS).context["form"].fields
+    assert "site" not in filter_form(admin_client.get(DOMAINS)).fields
     other = Site.objects.create(hostname="other.test", port=80, root_page=home)
     click(other, "https://only-other.example/")
     response = admin_client.get(DOMAINS)
-    assert "site" in response.context["form"].fields
+    assert "site" in filter_form(response).fields
     rows = shown(admin_client.get(DOMAINS, {"site": other.pk}))
     assert [r["domain"] for r in rows] == ["only-other.example"]
     assert len(shown(admin_client.get(DOMAINS))) == 4
@@ -185,7 +205,9 @@ def test_drill_down_domain_to_urls_to_pages_to_destinations(admin_client, data, 
         "https://wagtail.org/docs/",
         "https://wagtail.org/blog/",
     }
-    assert response.context["drilldowns"] == [("Domain", "wagtail.org", URLS)]
+    assert pills(response) == [
+        ("Domain", "wagtail.org", f"{URLS}results/?_w_filter_fragment=1")
+    ]
 
     blog = Link.objects.get(url="https://wagtail.org/blog/")
     assert f'href="{PAGES}?domain=wagtail.org&amp;link={blog.pk}"' in (
@@ -206,8 +228,19 @@ def test_drill_down_is_visible_and_removable(admin_client, data):
     response = admin_client.get(URLS, {"domain": "wagtail.org", "period": "all"})
     html = response.content.decode()
     assert "w-active-filters" in html
-    assert f'href="{URLS}?period=all"' in html  # the chip's remove link
-    assert response.context["drilldowns"][0][2] == f"{URLS}?period=all"
+    # The pill's remove button refreshes the results without the drill-down.
+    without = f"{URLS}results/?period=all&_w_filter_fragment=1"
+    assert pills(response) == [
+        (
+            "Period",
+            "All time",
+            f"{URLS}results/?domain=wagtail.org&_w_filter_fragment=1",
+        ),
+        ("Domain", "wagtail.org", without),
+    ]
+    assert f'data-w-swap-src-value="{without.replace("&", "&amp;")}"' in html
+    # The header's form keeps the drill-down for the next search or filter.
+    assert '<input type="hidden" name="domain" value="wagtail.org">' in html
 
 
 def test_page_drill_down_from_the_page_admin(admin_client, data, home):
@@ -216,6 +249,7 @@ def test_page_drill_down_from_the_page_admin(admin_client, data, home):
     assert sorted(r["path"] for r in rows) == ["/", home.url_path]
 
 
+@pytest.mark.calendar
 def test_chart_is_svg_with_title_description_and_numbers(admin_client, data):
     response = admin_client.get(DOMAINS)
     chart = response.context["chart"]
@@ -234,6 +268,7 @@ def test_chart_follows_the_drill_down(admin_client, data):
     assert chart["total"] == 2
 
 
+@pytest.mark.calendar
 def test_long_periods_are_charted_by_week(admin_client, data):
     chart = admin_client.get(DOMAINS, {"period": "365"}).context["chart"]
     assert chart["step"] == "week"
@@ -277,7 +312,11 @@ def test_tables_paginate_by_fifty(admin_client, site):
     response = admin_client.get(DOMAINS)
     assert len(shown(response)) == 50
     assert 'class="pagination"' in response.content.decode()
+    assert "60 domains" in response.content.decode()  # Wagtail's count, named
     assert len(shown(admin_client.get(DOMAINS, {"p": 2}))) == 10
+    # Beyond the end: the last page; not a number: the first.
+    assert len(shown(admin_client.get(DOMAINS, {"p": 99}))) == 10
+    assert len(shown(admin_client.get(DOMAINS, {"p": "x"}))) == 50
 
 
 def _count_queries(client, url):
@@ -295,6 +334,12 @@ def _count_queries(client, url):
         DOMAINS + "?domain=site1.example",
         URLS + "?export=csv",
         PAGES + "?export=xlsx",
+        # Sorted by a detail column: every row's details, read at once.
+        DOMAINS + "?ordering=-urls",
+        URLS + "?ordering=text",
+        PAGES + "?ordering=destinations",
+        # The results alone, as the header's search and filters fetch them.
+        URLS + "results/?q=site",
     ],
 )
 def test_each_table_renders_with_a_fixed_number_of_queries(
@@ -384,6 +429,7 @@ def test_users_in_different_time_zones_see_the_same_last_7_days(
 FORGED = 20_000
 
 
+@pytest.mark.slow
 def test_twenty_thousand_labels_keep_the_report_small(
     admin_client, site, django_assert_max_num_queries
 ):
@@ -460,11 +506,129 @@ def test_overflow_rows_are_named_and_sortable(admin_client, overflow):
     assert [(row["url"], row["clicks"]) for row in rows] == [("", 5)]
 
     response = admin_client.get(PAGES, {"link": link.pk, "period": "all"})
-    assert response.context["drilldowns"][0][:2] == (
+    assert pills(response)[-1][:2] == (
         "URL",
         "Other links (over the daily limit of new links)",
     )
     response = admin_client.get(URLS, {"source": source.pk})
-    assert response.context["drilldowns"][0][:2] == ("Exit page", "Other pages")
+    assert pills(response)[0][:2] == ("Exit page", "Other pages")
     response = admin_client.get(URLS, {"event": "(other)"})
     assert [row["clicks"] for row in shown(response)] == [5]
+
+
+# On Wagtail's report views: the page's parts and what each costs.
+
+
+@contextmanager
+def details_calls(report_class):
+    """``(rows, every)`` of each call of ``report_class.details``."""
+    calls = []
+    original = report_class.details
+
+    def details(report, rows, every=False):
+        calls.append((len(rows), every))
+        return original(report, rows, every=every)
+
+    with mock.patch.object(report_class, "details", details):
+        yield calls
+
+
+@pytest.mark.parametrize(
+    ("params", "calls"),
+    [
+        ({}, [(50, False)]),  # the page shown, 50 of 60
+        ({"p": "2"}, [(10, False)]),
+        ({"ordering": "clicks"}, [(50, False)]),  # ranked in the database
+        ({"ordering": "domain"}, [(50, False)]),
+        ({"ordering": "-urls"}, [(60, True)]),  # a detail: every row, at once
+    ],
+)
+def test_only_the_rows_shown_get_their_details(admin_client, site, params, calls):
+    bulk_seed(site, 60)
+    with details_calls(stats.DomainReport) as seen:
+        response = admin_client.get(DOMAINS, params)
+    assert seen == calls
+    assert all("urls" in row for row in shown(response))
+
+
+def test_exports_read_every_row_with_its_details_once(admin_client, site):
+    bulk_seed(site, 60)
+    with details_calls(stats.UrlReport) as seen:
+        response = admin_client.get(URLS, {"export": "csv"})
+        b"".join(response.streaming_content)
+    assert seen == [(60, True)]
+
+
+def test_text_columns_sort_case_insensitively(admin_client, site):
+    for text in ("banana", "Cherry", "apple", "Apricot"):
+        click(site, f"https://{text.lower()}.example/", text=text)
+    rows = shown(admin_client.get(URLS, {"ordering": "text"}))
+    assert [row["text"] for row in rows] == ["apple", "Apricot", "banana", "Cherry"]
+    rows = shown(admin_client.get(URLS, {"ordering": "-text"}))
+    assert [row["text"] for row in rows] == ["Cherry", "banana", "Apricot", "apple"]
+
+
+def test_dates_follow_the_viewers_language(client, django_user_model, data):
+    from wagtail.users.models import UserProfile
+
+    user = django_user_model.objects.create_superuser("lena", "", "pw")
+    profile = UserProfile.get_for_user(user)
+    profile.preferred_language = "de"
+    profile.save()
+    client.force_login(user)
+    first = today().replace(day=1)
+    response = client.get(URLS, {"start": first.isoformat()})
+    html = response.content.decode()
+    assert f"<td>{today():%d.%m.%Y}</td>" in html  # "Last clicked"
+    assert pills(response)[0][1] == (
+        f"{first.day}. {_german_month(first)} {first.year} - alle"
+    )
+
+
+def _german_month(day):
+    from django.utils import translation
+    from django.utils.dates import MONTHS
+
+    with translation.override("de"):
+        return str(MONTHS[day.month])
+
+
+def test_search_and_filters_are_wagtails_header_controls(admin_client, data):
+    html = admin_client.get(URLS, {"domain": "wagtail.org"}).content.decode()
+    header = html.split("</header>")[0]
+    # The search box, labelled, with a placeholder short enough to show whole.
+    assert 'placeholder="Search links"' in header
+    assert "Search URLs, domains and link text" in header
+    # The filter menu lists the filters; the drill-down travels hidden.
+    toggles = re.findall(r'aria-controls="drilldown-id_(\w+)"', header)
+    assert toggles == ["period", "dates", "event", "category"]
+    assert '<input type="hidden" name="domain" value="wagtail.org">' in header
+    # The dates are sent only with the period "Custom range".
+    assert 'data-w-rules="{&quot;period&quot;: [&quot;custom&quot;]}"' in header
+
+
+def test_results_refresh_in_place_with_the_tabs_and_exports(admin_client, data):
+    response = admin_client.get(
+        URLS + "results/", {"q": "wagtail", "domain": "wagtail.org", "period": "7"}
+    )
+    html = response.content.decode()
+    assert "<html" not in html  # the results alone
+    assert [row["url"] for row in shown(response)] == [
+        "https://wagtail.org/docs/",
+        "https://wagtail.org/blog/",
+    ]
+    # The tabs keep the filters.
+    assert f'href="{PAGES}?period=7&amp;domain=wagtail.org&amp;q=wagtail"' in html
+    # The hidden inputs of the header's form follow the results.
+    assert 'data-w-teleport-target-value="#outbound-kept-fields"' in html
+    # So do the export buttons.
+    assert f"{URLS}?period=7&amp;domain=wagtail.org&amp;q=wagtail&amp;export=csv" in (
+        html
+    )
+
+
+def test_the_labels_menus_suggest_the_most_clicked(admin_client, data):
+    html = admin_client.get(URLS).content.decode()
+    assert '<datalist id="id_event-suggestions">' in html
+    assert '<option value="affiliate_click"></option>' in html
+    assert '<option value="partner"></option>' in html

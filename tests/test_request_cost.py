@@ -121,7 +121,7 @@ def test_long_user_agents_cost_next_to_nothing(
     # crawlerdetect alone took 5-11 s on such an 8 KB user agent.
     assert statistics.median(times) < 0.050
     assert max(times) < 1.0
-    assert stats.total_clicks() == 0  # all of them taken for bots
+    assert stats.total(stats.Filters()) == 0  # all of them taken for bots
 
 
 def test_worst_user_agents_under_the_bound_stay_cheap(
@@ -219,7 +219,7 @@ def test_known_bots_are_bots(fresh_verdicts, agent):
 def test_browser_clicks_count_and_googlebot_clicks_do_not(client, site):
     assert beacon(client, CHROME).status_code == 204
     assert beacon(client, GOOGLEBOT).status_code == 204
-    assert stats.total_clicks() == 1
+    assert stats.total(stats.Filters()) == 1
 
 
 @pytest.mark.parametrize("agent", ["", " ", "\t \r\n", None])

@@ -2,7 +2,6 @@
 
 import datetime
 import io
-import json
 
 import pytest
 from django.core.management import call_command
@@ -10,26 +9,22 @@ from django.db.models import Sum
 from django.utils import timezone
 from wagtail.models import Page, Site
 
+from tests.factories import click
 from wagtail_outbound import retention
-from wagtail_outbound.beacon import parse_beacon
 from wagtail_outbound.models import DailyClicks, Link, OutboundSettings, SourcePage
-from wagtail_outbound.recording import record_click
 from wagtail_outbound.tasks import prune_outbound_history
 
 # The cut-off of a 30-day retention falls in the middle of October.
 TODAY = datetime.date(2026, 11, 27)
+# The command and the task prune as of today: the clock's.
+pytestmark = [
+    pytest.mark.today(TODAY.isoformat()),
+    pytest.mark.usefixtures("frozen_today"),
+]
 
 
 def days_ago(days):
     return TODAY - datetime.timedelta(days=days)
-
-
-def click(site, url, day, source="/"):
-    host = site.hostname
-    beacon = parse_beacon(
-        json.dumps({"url": url, "source": f"http://{host}{source}"}).encode()
-    )
-    record_click(site, beacon, day=day)
 
 
 def keep_days(site, days):
@@ -85,7 +80,7 @@ def other_site(site):
 def test_counters_older_than_retention_are_deleted_and_newer_kept(site):
     keep_days(site, 30)
     for age in (400, 31, 30, 29, 0):
-        click(site, "https://example.com/", days_ago(age))
+        click(site, "https://example.com/", day=days_ago(age))
     retention.prune(today=TODAY)
     kept = sorted(DailyClicks.objects.values_list("day", flat=True))
     assert kept == [days_ago(30), days_ago(29), TODAY]
@@ -94,7 +89,7 @@ def test_counters_older_than_retention_are_deleted_and_newer_kept(site):
 
 def test_default_retention_is_365_days(site):
     for age in (366, 365, 1):
-        click(site, "https://example.com/", days_ago(age))
+        click(site, "https://example.com/", day=days_ago(age))
     counts = retention.prune(today=TODAY)
     assert counts["wagtail_outbound.DailyClicks"] == 1
     assert sorted(DailyClicks.objects.values_list("day", flat=True)) == [
@@ -105,8 +100,8 @@ def test_default_retention_is_365_days(site):
 
 def test_each_site_keeps_its_own_retention(site, other_site):
     keep_days(site, 30)
-    click(site, "https://example.com/", days_ago(100))
-    click(other_site, "https://example.com/", days_ago(100))
+    click(site, "https://example.com/", day=days_ago(100))
+    click(other_site, "https://example.com/", day=days_ago(100))
     retention.prune(today=TODAY)
     assert list(DailyClicks.objects.values_list("site_id", flat=True)) == [
         other_site.pk
@@ -116,7 +111,7 @@ def test_each_site_keeps_its_own_retention(site, other_site):
 def test_prune_is_idempotent(site):
     keep_days(site, 30)
     for age in (45, 35, 10, 0):
-        click(site, f"https://example.com/{age}", days_ago(age))
+        click(site, f"https://example.com/{age}", day=days_ago(age))
     age_links()
     first = retention.prune(today=TODAY)
     after_first = snapshot()
@@ -129,9 +124,9 @@ def test_prune_is_idempotent(site):
 def test_roll_ups_stay_equal_to_the_counters_across_the_cut_off_month(site):
     keep_days(site, 30)  # first kept day: 2026-10-28
     for age in range(60):
-        click(site, "https://example.com/a", days_ago(age))
+        click(site, "https://example.com/a", day=days_ago(age))
         if age % 3 == 0:
-            click(site, "https://example.com/b", days_ago(age), source="/blog/")
+            click(site, "https://example.com/b", day=days_ago(age), source="/blog/")
     assert_rollups_match_counters()
     retention.prune(today=TODAY)
     assert_rollups_match_counters()
@@ -140,9 +135,9 @@ def test_roll_ups_stay_equal_to_the_counters_across_the_cut_off_month(site):
 
 def test_dry_run_counts_exactly_what_a_run_deletes_and_deletes_nothing(site):
     keep_days(site, 30)
-    click(site, "https://old.example/", days_ago(40), source="/old/")
-    click(site, "https://example.com/", days_ago(40))
-    click(site, "https://example.com/", days_ago(1))
+    click(site, "https://old.example/", day=days_ago(40), source="/old/")
+    click(site, "https://example.com/", day=days_ago(40))
+    click(site, "https://example.com/", day=days_ago(1))
     age_links()
     before = snapshot()
     links, pages = Link.objects.count(), SourcePage.objects.count()
@@ -156,9 +151,9 @@ def test_dry_run_counts_exactly_what_a_run_deletes_and_deletes_nothing(site):
 
 def test_links_and_pages_no_counter_refers_to_are_deleted(site):
     keep_days(site, 30)
-    click(site, "https://gone.example/", days_ago(90), source="/gone/")
-    click(site, "https://kept.example/", days_ago(90))
-    click(site, "https://kept.example/", days_ago(2))
+    click(site, "https://gone.example/", day=days_ago(90), source="/gone/")
+    click(site, "https://kept.example/", day=days_ago(90))
+    click(site, "https://kept.example/", day=days_ago(2))
     age_links()
     retention.prune(today=TODAY)
     assert list(Link.objects.values_list("domain", flat=True)) == ["kept.example"]
@@ -175,8 +170,8 @@ def test_a_new_link_is_not_pruned_while_its_click_may_be_in_flight(site):
 
 def test_command_prints_counts_and_dry_run_keeps_everything(site):
     keep_days(site, 30)
-    click(site, "https://example.com/", days_ago(50))
-    click(site, "https://example.com/", days_ago(5))
+    click(site, "https://example.com/", day=days_ago(50))
+    click(site, "https://example.com/", day=days_ago(5))
     dry = io.StringIO()
     call_command("outbound_prune", "--dry-run", stdout=dry)
     assert "Would delete 1 wagtail_outbound.DailyClicks rows" in dry.getvalue()
@@ -192,7 +187,7 @@ def test_command_prints_counts_and_dry_run_keeps_everything(site):
 
 def test_prune_runs_as_a_django_task(site, django_capture_on_commit_callbacks):
     keep_days(site, 30)
-    click(site, "https://example.com/", timezone.localdate() - datetime.timedelta(60))
+    click(site, "https://example.com/", day=days_ago(60))
     with django_capture_on_commit_callbacks(execute=True):
         prune_outbound_history.enqueue()
     assert DailyClicks.objects.count() == 0

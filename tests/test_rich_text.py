@@ -72,13 +72,23 @@ def test_feature_is_on_wherever_default_features_are_used():
 
 def test_toolbar_control_says_what_it_does():
     widget = DraftailRichTextArea()
-    (control,) = [s for s in widget.options["inlineStyles"] if s["type"] == STYLE]
-    assert control["icon"] == "no-view"
-    assert str(control["label"]) == "No tracking"
-    assert "track" in str(control["description"]).lower()
+    (style,) = [s for s in widget.options["inlineStyles"] if s["type"] == STYLE]
+    # No icon or label: the style gets no button among Bold and Italic...
+    assert "icon" not in style and "label" not in style
+    # ...its control draws one, after the link buttons (admin/no-track.js).
+    assert {"type": STYLE} in widget.options["controls"]
+    media = str(widget.media)
+    assert "wagtail_outbound/admin/no-track.js" in media
+    assert 'data-title="No tracking"' in media  # the button's tooltip
     # Draftail draws marked text with the theme-aware variables of no-track.css.
-    assert control["style"]["outline"] == "var(--outbound-no-track-outline)"
-    assert control["style"]["backgroundImage"] == "var(--outbound-no-track-icon)"
+    assert style["style"]["outline"] == "var(--outbound-no-track-outline)"
+    assert style["style"]["backgroundImage"] == "var(--outbound-no-track-icon)"
+
+
+def test_feature_follows_link_in_the_default_features():
+    defaults = features.get_default_features()
+    assert defaults.index(FEATURE) == defaults.index("link") + 1
+    assert defaults.count(FEATURE) == 1
 
 
 def test_editor_format_to_database_to_front_end_and_back():

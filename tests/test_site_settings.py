@@ -1,6 +1,5 @@
 """Per-site tracking settings: the admin form, the tracker, the endpoint."""
 
-import json
 import re
 
 import pytest
@@ -8,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from tests.factories import beacon, send
 from tests.testapp.models import ArticlePage
 from wagtail_outbound import stats
 from wagtail_outbound.models import OutboundSettings
@@ -36,19 +36,11 @@ def form_data(**changes):
 
 
 def click(client, home, url, **headers):
-    return client.post(
-        "/outbound/collect/",
-        data=json.dumps(
-            {"url": url, "text": "Go", "source": "http://testserver/", "page": home.pk}
-        ),
-        content_type="text/plain",
-        HTTP_ORIGIN="http://testserver",
-        **headers,
-    )
+    return send(client, beacon(url, text="Go", page=home.pk), count=False, **headers)
 
 
 def counted_urls():
-    return sorted(row["url"] for row in stats.url_totals().values("url"))
+    return sorted(row["url"] for row in stats.urls(stats.Filters()).top())
 
 
 def tracker_attrs(client):

@@ -1,4 +1,8 @@
-"""Admin URLs of the reports, mounted under /admin/outbound/ by wagtail_hooks."""
+"""Admin URLs of the reports, mounted under /admin/outbound/ by wagtail_hooks.
+
+Each tab has its page and its results alone, which the header's search and
+filters fetch to refresh the listing in place (Wagtail's ``results_only``).
+"""
 
 from django.urls import path
 
@@ -8,6 +12,21 @@ app_name = "wagtail_outbound_reports"
 
 urlpatterns = [
     path("", reports.DomainsView.as_view(), name="domains"),
+    path(
+        "results/",
+        reports.DomainsView.as_view(results_only=True),
+        name="domains_results",
+    ),
     path("urls/", reports.UrlsView.as_view(), name="urls"),
+    path(
+        "urls/results/",
+        reports.UrlsView.as_view(results_only=True),
+        name="urls_results",
+    ),
     path("pages/", reports.ExitPagesView.as_view(), name="pages"),
+    path(
+        "pages/results/",
+        reports.ExitPagesView.as_view(results_only=True),
+        name="pages_results",
+    ),
 ]

@@ -11,6 +11,8 @@ from datetime import date, timedelta
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from . import periods
+
 WIDTH = 1000
 HEIGHT = 160
 GAP = 1
@@ -39,7 +41,7 @@ def _next(day, step):
     if step == "week":
         return day + timedelta(days=7)
     if step == "month":
-        return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+        return periods.next_month(day)
     return day + timedelta(days=1)
 
 

@@ -36,18 +36,27 @@ def check_urls_included(app_configs=None, **kwargs):
     return []
 
 
+# The apps wagtail-outbound needs beside it, and what for.
+REQUIRED_APPS = {
+    "wagtail.contrib.settings": "its per-site settings",
+    "django_tables2": "its reports",
+}
+
+
 @register()
 def check_required_apps(app_configs=None, **kwargs):
-    required = {
-        "wagtail.contrib.settings": "wagtailsettings",
-        "django_tables2": "django_tables2",
-    }
+    # Most Wagtail projects already list wagtail.contrib.settings: a second
+    # entry would stop Django before any check runs, so the hint says "once".
     return [
         Error(
-            f"wagtail-outbound needs '{name}' in INSTALLED_APPS.",
-            hint=f"Add '{name}' to INSTALLED_APPS.",
+            f"wagtail-outbound needs '{name}' in INSTALLED_APPS for {purpose}.",
+            hint=(
+                f"Add '{name}' to INSTALLED_APPS if it is not present. List it "
+                'once: an app listed twice stops Django with "Application labels '
+                "aren't unique\"."
+            ),
             id="wagtail_outbound.E003",
         )
-        for name, label in required.items()
+        for name, purpose in REQUIRED_APPS.items()
         if not apps.is_installed(name)
     ]

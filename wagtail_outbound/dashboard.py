@@ -31,7 +31,9 @@ class TopDomainsPanel(Component):
         end = periods.today()
         start = end - timedelta(days=PERIOD_DAYS - 1)
         previous_start = start - timedelta(days=PERIOD_DAYS)
-        rows = list(stats.domain_trend(None, start, end, previous_start, limit=TOP))
+        rows = stats.domain_trend(
+            stats.Filters(start=start, end=end), previous_start, limit=TOP
+        )
         for row in rows:
             row["readable"] = domain_label(row["domain"])
             row["change"] = row["clicks"] - row["previous"]
@@ -61,7 +63,7 @@ class ClicksSummaryItem(SummaryItem):
         today = periods.today()
         start = today.replace(day=1)
         return {
-            "total": stats.total_clicks(start=start, end=today),
+            "total": stats.total(stats.Filters(start=start, end=today)),
             "report_url": report_url("domains", start=start, end=today),
         }
 

@@ -20,16 +20,24 @@ def neutralise(value):
 
 
 class TableExportMixin(SpreadsheetExportMixin):
-    """Export the rows of a django-tables2 table exactly as its columns show them."""
+    """Export the rows of the view's django-tables2 table (``table_class``)
+    exactly as its columns give them (``Table.as_values``)."""
 
-    def export_table(self, table, export_format, filename):
-        columns = [column for column in table.columns if column.visible]
-        self.list_export = [column.name for column in columns]
-        self.export_headings = {column.name: column.header for column in columns}
-        self.export_filename = filename
-        values = table.as_values(
-            exclude_columns=[c.name for c in table.columns if not c.visible]
-        )
+    table_class = None
+
+    @property
+    def list_export(self):
+        return list(self.table_class.base_columns)
+
+    @property
+    def export_headings(self):
+        return {
+            name: column.verbose_name
+            for name, column in self.table_class.base_columns.items()
+        }
+
+    def export_table(self, table, export_format):
+        values = table.as_values(exclude_columns=())
         next(values)  # the header row; headings come from export_headings
         return self.as_spreadsheet(values, export_format)
 

@@ -13,30 +13,25 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from wagtail.admin.panels import FieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.models import Page
 
 from .domains import parse_domain_list
+from .fields import SiteKey
 
-
-class SiteKey(models.ForeignKey):
-    """A click table's site: a foreign key without a database constraint or a
-    cascade, so the click tables can live in a database of their own
-    (``WAGTAIL_OUTBOUND_DATABASE``). ``signals`` deletes a site's rows."""
-
-    def __init__(self, **kwargs):
-        kwargs.update(
-            to="wagtailcore.Site",
-            on_delete=models.DO_NOTHING,
-            related_name="+",
-            db_constraint=False,
-        )
-        super().__init__(**kwargs)
-
-    def deconstruct(self):
-        name, _path, args, kwargs = super().deconstruct()
-        return name, "django.db.models.ForeignKey", args, kwargs
+# The roll-ups are models of this app: importing them here registers them.
+from .rollups import (  # noqa: F401
+    ROLLUPS,
+    DomainClicks,
+    LinkClicks,
+    PairClicks,
+    RollUp,
+    SiteClicks,
+    SourceClicks,
+    pair_indexes,
+)
 
 
 def fingerprint(value):
@@ -107,8 +102,14 @@ class DailyClicks(models.Model):
     class Meta:
         verbose_name = _("outbound click count")
         verbose_name_plural = _("outbound click counts")
-        # "view" is the permission that opens the reports.
-        default_permissions = ("view",)
+        # The permission that opens the reports, under Django's "view"
+        # codename. Not a default permission: Wagtail's group editor shows
+        # those as a bare "Can view", this one with its full name (which it
+        # translates when shown, so it is only marked here).
+        default_permissions = ()
+        permissions = [
+            ("view_dailyclicks", gettext_noop("Can view outbound link reports"))
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["site", "day", "link", "source", "event", "category"],
@@ -116,12 +117,14 @@ class DailyClicks(models.Model):
             )
         ]
         indexes = [
-            # Day first: reports over all sites read a range of days.
-            models.Index(fields=["day", "site"], name="wagtail_outbound_day"),
-            models.Index(fields=["link", "day"], name="wagtail_outbound_daily_link"),
+            # Day first: reports over all sites read a range of days. The
+            # indexes end with what those reads need (keys and clicks), so
+            # PostgreSQL and SQLite answer from the index alone.
             models.Index(
-                fields=["source", "day"], name="wagtail_outbound_daily_source"
+                fields=["day", "site", "link", "source", "clicks"],
+                name="wagtail_outbound_day",
             ),
+            *pair_indexes("daily"),
             # The report's event and category menus list the distinct values;
             # most counters have neither, so these indexes stay small.
             models.Index(
@@ -138,190 +141,6 @@ class DailyClicks(models.Model):
 
     def __str__(self):
         return f"{self.day} {self.link_id} {self.clicks}"
-
-
-class Span(models.TextChoices):
-    """Length of the period a roll-up row counts, starting on its ``day``."""
-
-    DAY = "d", _("day")
-    MONTH = "m", _("month")
-    YEAR = "y", _("year")
-
-    def first_day(self, day):
-        """The first day of the period of this span that holds ``day``."""
-        if self == Span.DAY:
-            return day
-        if self == Span.MONTH:
-            return day.replace(day=1)
-        return day.replace(month=1, day=1)
-
-
-class RollUp(models.Model):
-    """A roll-up counter: the clicks of one day, calendar month or calendar
-    year (its ``day`` is then the period's first day), counted by
-    ``counted_by``. A year range reads a row per key for each whole year and
-    month instead of one per day.
-
-    Always exactly the sum of the matching :class:`DailyClicks`: ``recording``
-    updates every roll-up in the click's transaction, ``retention`` prunes
-    them with the counters, and ``recording.rebuild_rollups()`` recomputes
-    them after bulk writes.
-    """
-
-    # Field name in this model -> the DailyClicks lookup it is counted by.
-    counted_by = {}
-    spans = (Span.DAY, Span.MONTH, Span.YEAR)
-
-    site = SiteKey()
-    span = models.CharField(_("span"), max_length=1, choices=Span.choices)
-    day = models.DateField(_("first day"))
-    clicks = models.PositiveBigIntegerField(_("clicks"), default=0)
-
-    class Meta:
-        abstract = True
-        default_permissions = ()
-
-    def __str__(self):
-        keys = " ".join(str(getattr(self, name)) for name in self.counted_by)
-        return f"{self.span} {self.day} {keys} {self.clicks}".replace("  ", " ")
-
-
-class SiteClicks(RollUp):
-    """Clicks on a site per day and per month: totals and the chart."""
-
-    class Meta(RollUp.Meta):
-        verbose_name = _("outbound clicks per site")
-        verbose_name_plural = _("outbound clicks per site")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["site", "span", "day"], name="wagtail_outbound_site_span"
-            )
-        ]
-        indexes = [
-            models.Index(fields=["span", "day"], name="wagtail_outbound_site_day")
-        ]
-
-
-class LinkClicks(RollUp):
-    """Clicks on a link per event and category, all source pages together:
-    the URLs report's ranking, its event and category columns and filters."""
-
-    counted_by = {"link_id": "link_id", "event": "event", "category": "category"}
-
-    # Indexed below with the span and day: a report reads a few links' days.
-    link = models.ForeignKey(
-        Link, on_delete=models.CASCADE, related_name="+", db_index=False
-    )
-    event = models.CharField(_("event"), max_length=64, blank=True)
-    category = models.CharField(_("category"), max_length=64, blank=True)
-
-    class Meta(RollUp.Meta):
-        verbose_name = _("outbound clicks per link")
-        verbose_name_plural = _("outbound clicks per link")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["site", "span", "day", "link", "event", "category"],
-                name="wagtail_outbound_link_span",
-            )
-        ]
-        indexes = [
-            models.Index(
-                fields=["span", "day", "link"], name="wagtail_outbound_link_day"
-            ),
-            models.Index(
-                fields=["link", "span", "day"], name="wagtail_outbound_link_last"
-            ),
-        ]
-
-
-class DomainClicks(RollUp):
-    """Clicks on a domain per day and per month: the dashboard panel and the
-    Domains report's ranking, without reading a row per link."""
-
-    counted_by = {"domain": "link__domain"}
-
-    domain = models.CharField(_("domain"), max_length=253)
-
-    class Meta(RollUp.Meta):
-        verbose_name = _("outbound clicks per domain")
-        verbose_name_plural = _("outbound clicks per domain")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["site", "span", "day", "domain"],
-                name="wagtail_outbound_domain_span",
-            )
-        ]
-        indexes = [
-            models.Index(
-                fields=["span", "day", "domain"], name="wagtail_outbound_domain_day"
-            )
-        ]
-
-
-class SourceClicks(RollUp):
-    """Clicks from a source page per day and per month: the Exit pages
-    report's ranking."""
-
-    counted_by = {"source_id": "source_id"}
-
-    source = models.ForeignKey(SourcePage, on_delete=models.CASCADE, related_name="+")
-
-    class Meta(RollUp.Meta):
-        verbose_name = _("outbound clicks per source page")
-        verbose_name_plural = _("outbound clicks per source page")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["site", "span", "day", "source"],
-                name="wagtail_outbound_source_span",
-            )
-        ]
-        indexes = [
-            models.Index(
-                fields=["span", "day", "source"], name="wagtail_outbound_source_day"
-            )
-        ]
-
-
-class PairClicks(RollUp):
-    """Clicks on a link from a source page per month (no day rows: those are
-    the daily counters). The reports count distinct source pages per URL and
-    destinations per page, and find top pages and domains, from a month's
-    row per pair instead of a row per pair and day."""
-
-    counted_by = {"link_id": "link_id", "source_id": "source_id"}
-    spans = (Span.MONTH, Span.YEAR)
-
-    link = models.ForeignKey(
-        Link, on_delete=models.CASCADE, related_name="+", db_index=False
-    )
-    source = models.ForeignKey(
-        SourcePage, on_delete=models.CASCADE, related_name="+", db_index=False
-    )
-
-    class Meta(RollUp.Meta):
-        verbose_name = _("outbound clicks per link and source page")
-        verbose_name_plural = _("outbound clicks per link and source page")
-        constraints = [
-            # Day first: the reports read the months of a range, all sites.
-            models.UniqueConstraint(
-                fields=["span", "day", "site", "link", "source"],
-                name="wagtail_outbound_pair_span",
-            )
-        ]
-        indexes = [
-            # Index-only reads of the pairs of the 50 rows a report shows.
-            models.Index(
-                fields=["link", "day", "source", "clicks"],
-                name="wagtail_outbound_pair_link",
-            ),
-            models.Index(
-                fields=["source", "day", "link", "clicks"],
-                name="wagtail_outbound_pair_source",
-            ),
-        ]
-
-
-ROLLUPS = (SiteClicks, LinkClicks, DomainClicks, SourceClicks, PairClicks)
 
 
 # The overflow keys: clicks beyond a site's daily budget of new links, source

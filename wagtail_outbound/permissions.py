@@ -1,7 +1,7 @@
 """Who may see outbound click reports.
 
 One permission, ``wagtail_outbound.view_dailyclicks`` ("Can view outbound
-click count"), opens every report, export and dashboard panel. Superusers
+link reports"), opens every report, export and dashboard panel. Superusers
 have it; grant it to a group in Settings > Groups.
 """
 

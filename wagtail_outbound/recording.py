@@ -13,21 +13,17 @@ import datetime
 from collections import Counter, defaultdict
 
 from django.db import connections, transaction
-from django.db.models import F, Sum, Value
-from django.db.models.functions import TruncMonth, TruncYear
 
-from . import budget, sources
+from . import budget, rollups, sources
 from .models import (
     OTHER_DOMAIN,
     OTHER_LABEL,
     OTHER_PATH,
     OTHER_URL,
-    ROLLUPS,
     DailyClicks,
     Label,
     Link,
     SourcePage,
-    Span,
     fingerprint,
 )
 from .periods import click_day
@@ -164,25 +160,9 @@ def _add(counters, using):
         [(*key[:6], clicks) for key, clicks in counters.items()],
         using,
     )
-    for model in ROLLUPS:
-        rows = Counter()
-        for key, clicks in counters.items():
-            site_id, day, link_id, source_id, event, category, domain = key
-            keys = {
-                "link_id": link_id,
-                "source_id": source_id,
-                "domain": domain,
-                "event": event,
-                "category": category,
-            }
-            values = tuple(keys[name] for name in model.counted_by)
-            for span in model.spans:
-                rows[(site_id, *values, span, span.first_day(day))] += clicks
+    for model in rollups.ROLLUPS:
         _upsert(
-            model,
-            ["site_id", *model.counted_by, "span", "day"],
-            [(*key, clicks) for key, clicks in rows.items()],
-            using,
+            model, rollups.columns(model), rollups.batch_rows(model, counters), using
         )
 
 
@@ -362,49 +342,3 @@ def _upsert(model, keys, rows, using=None):
                 f"DO UPDATE SET clicks = {table}.clicks + EXCLUDED.clicks",
                 [value for row in chunk for value in row],
             )
-
-
-def rebuild_rollups(using=None, only=None):
-    """Recompute every roll-up from the daily counters.
-
-    Call it after writing :class:`~.models.DailyClicks` in bulk (imports,
-    seeding, demo data) or after deleting counters, in one transaction::
-
-        from wagtail_outbound.recording import rebuild_rollups
-        rebuild_rollups()
-
-    ``only`` names the roll-ups to rebuild, by model name.
-    """
-    using = using or DailyClicks.objects.db
-    connection = connections[using]
-    counters = DailyClicks.objects.using(using)
-    models = [model for model in ROLLUPS if only is None or model.__name__ in only]
-    with transaction.atomic(using=using), connection.cursor() as cursor:
-        for model in models:
-            model.objects.using(using).all().delete()
-            keys = list(model.counted_by)
-            lookups = {
-                name: F(lookup)
-                for name, lookup in model.counted_by.items()
-                if name != lookup
-            }
-            for span in model.spans:
-                period = {
-                    Span.DAY: F("day"),
-                    Span.MONTH: TruncMonth("day"),
-                    Span.YEAR: TruncYear("day"),
-                }[span]
-                rows = (
-                    counters.annotate(period=period, **lookups)
-                    .values("site_id", *keys, "period")
-                    .annotate(total=Sum("clicks"), span_value=Value(span))
-                    .values_list("site_id", *keys, "span_value", "period", "total")
-                    .order_by()
-                )
-                # Compiled for the click database, not the default one.
-                sql, params = rows.query.get_compiler(using=using).as_sql()
-                columns = ", ".join(["site_id", *keys, "span", "day", "clicks"])
-                cursor.execute(
-                    f"INSERT INTO {model._meta.db_table} ({columns}) {sql}",
-                    params,
-                )

@@ -16,10 +16,10 @@ import logging
 
 from django.apps import apps
 from django.db import models, transaction
-from django.db.models import Exists, F, OuterRef, Sum
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from . import periods
+from . import periods, rollups
 
 logger = logging.getLogger(__name__)
 
@@ -79,44 +79,6 @@ def unreferenced(model):
     return queryset
 
 
-def _prune_rollup(model, site_id, first_kept):
-    """Keep a roll-up equal to the sum of the counters left after pruning.
-
-    Rows of periods wholly before the cut-off go; the month and the year the
-    cut-off falls in lose exactly the clicks of their pruned days, by a
-    decrement that commutes with clicks being recorded at the same time.
-    """
-    from .models import DailyClicks
-
-    deleted = 0
-    for span in model.spans:
-        first = span.first_day(first_kept)
-        rows = model.objects.filter(site_id=site_id, span=span)
-        deleted += _deleted(rows.filter(day__lt=first))
-        if first == first_kept:
-            continue
-        old = DailyClicks.objects.filter(
-            site_id=site_id, day__gte=first, day__lt=first_kept
-        )
-        keys = model.counted_by
-        derived = {name: F(lookup) for name, lookup in keys.items() if name != lookup}
-        pruned = (
-            old.annotate(**derived).values(*keys).annotate(pruned=Sum("clicks"))
-            if keys
-            else [old.aggregate(pruned=Sum("clicks", default=0))]
-        )
-        for row in pruned:
-            pruned_clicks = row.pop("pruned")
-            rows.filter(day=first, **row).update(clicks=F("clicks") - pruned_clicks)
-        deleted += _deleted(rows.filter(day=first, clicks__lte=0))
-    return deleted
-
-
-def _is_rollup(model):
-    """Roll-ups count a day, month or year in each row (``span``)."""
-    return any(field.name == "span" for field in model._meta.concrete_fields)
-
-
 def _deleted(queryset):
     return queryset.delete()[1].get(queryset.model._meta.label, 0)
 
@@ -146,14 +108,14 @@ def prune(*, today=None, dry_run=False):
                 del retention[site_id]
         tables = counter_models()
         # Roll-ups first: they are corrected from the counters about to go.
-        tables.sort(key=lambda model: not _is_rollup(model))
+        tables.sort(key=lambda model: model not in rollups.ROLLUPS)
         for model in tables:
             counts[model._meta.label] = 0
             for site_id, days in retention.items():
                 first_kept = first_kept_day(today, days)
                 counts[model._meta.label] += (
-                    _prune_rollup(model, site_id, first_kept)
-                    if _is_rollup(model)
+                    rollups.prune(model, site_id, first_kept)
+                    if model in rollups.ROLLUPS
                     else _deleted(
                         model.objects.filter(site_id=site_id, day__lt=first_kept)
                     )

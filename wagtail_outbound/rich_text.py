@@ -6,13 +6,19 @@ style survives every save/load round trip and nests inside ``<a>``; an extra
 attribute on the link entity would need core's link feature replaced. The
 front end renders the span unchanged, and the tracker skips any link that
 contains or sits inside it.
+
+Its toolbar button is a Draftail control (admin/no-track.js) rather than the
+inline style's own button, which Draftail would place before Bold: controls
+come after the link buttons.
 """
 
+from django.forms import Media, Script
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.rich_text.converters.html_to_contentstate import (
     InlineStyleElementHandler,
 )
-from wagtail.admin.rich_text.editors.draftail.features import InlineStyleFeature
+from wagtail.admin.rich_text.editors.draftail.features import Feature
+from wagtail.admin.staticfiles import versioned_static
 
 FEATURE = "outbound-no-track"
 STYLE = "OUTBOUND_NO_TRACK"
@@ -31,22 +37,42 @@ EDITOR_STYLE = {
 }
 
 
+TITLE = _("No tracking")
+
+
+class NoTrackFeature(Feature):
+    """The inline style, without a button of its own, and the control whose
+    icon button toggles it."""
+
+    def __init__(self):
+        super().__init__(css={"all": ["wagtail_outbound/admin/no-track.css"]})
+
+    def construct_options(self, options):
+        # No icon and no label: Draftail keeps and draws the style but shows
+        # no button for it.
+        options.setdefault("inlineStyles", []).append(
+            {"type": STYLE, "style": EDITOR_STYLE}
+        )
+        options.setdefault("controls", []).append({"type": STYLE})
+
+    @property
+    def media(self):
+        # The control's JavaScript cannot read the editor's options: its
+        # translated tooltip travels on its script tag.
+        script = Script(
+            versioned_static("wagtail_outbound/admin/no-track.js"),
+            **{"data-title": str(TITLE)},
+        )
+        return super().media + Media(js=[script])
+
+
 def register(features):
-    """Register the feature and turn it on wherever default features are used."""
-    features.register_editor_plugin(
-        "draftail",
-        FEATURE,
-        InlineStyleFeature(
-            {
-                "type": STYLE,
-                "icon": "no-view",
-                "label": _("No tracking"),
-                "description": _("Don't track clicks on the selected link"),
-                "style": EDITOR_STYLE,
-            },
-            css={"all": ["wagtail_outbound/admin/no-track.css"]},
-        ),
-    )
+    """Register the feature and turn it on wherever default features are used.
+
+    Call it after Wagtail's own features are registered (``order`` of the
+    hook), so that it can follow "link" in the default features.
+    """
+    features.register_editor_plugin("draftail", FEATURE, NoTrackFeature())
     features.register_converter_rule(
         "contentstate",
         FEATURE,
@@ -59,4 +85,7 @@ def register(features):
             },
         },
     )
-    features.default_features.append(FEATURE)
+    if FEATURE not in features.default_features:
+        defaults = features.default_features
+        after = defaults.index("link") + 1 if "link" in defaults else len(defaults)
+        defaults.insert(after, FEATURE)

@@ -1,29 +1,37 @@
 """django-tables2 tables for the reports, rendered with Wagtail's listing markup.
 
-Rows are the dictionaries returned by ``wagtail_outbound.stats``. Columns that
-need another query (top source page, page titles, share of all clicks) are
-filled by ``decorate()`` for the rows actually shown, so a table renders with
-the same number of queries whatever its length. Everything a visitor can send
-(URL, link text, event, category, path) is escaped by ``format_html``, and only
-http(s) URLs ever become links. Page titles are shown only for pages the viewer
-may explore in the Wagtail admin (``page_titles``).
+Rows are the dictionaries of a ``wagtail_outbound.stats`` report. A column
+class per kind of cell renders it and gives its value for exports: a
+drill-down to another tab (:class:`DrillDownColumn`), a visitor's URL, a share
+of all clicks, a page title, a day. Everything a visitor can send (URL, link
+text, event, category, path) is escaped by ``format_html``, and only http(s)
+URLs ever become links. Page titles are shown only for pages the viewer may
+explore in the Wagtail admin (``page_titles``).
+
+Text columns sort case-insensitively (their ``__casefold`` accessors): they
+are detail columns, which the report view sorts in Python over every row.
 
 Clicks beyond a site's daily budget of new links or pages count under overflow
 rows (``models.OTHER_URL``, ``OTHER_DOMAIN``, ``OTHER_PATH``): they show as
 "Other links", "Other domains" and "Other pages", and sort like any row.
 """
 
+from functools import cached_property
 from urllib.parse import urlsplit
 
 import django_tables2 as tables
+from django import forms
 from django.urls import reverse
+from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.http import urlencode
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail.permission_policies.pages import PagePermissionPolicy
 
 from . import stats
 from .models import OTHER_DOMAIN, OTHER_PATH, OTHER_URL
+from .templatetags.wagtail_outbound_tags import outbound_breakable
 
 PER_PAGE = 50
 OTHER_LINKS = _("Other links (over the daily limit of new links)")
@@ -94,220 +102,129 @@ def report_url(tab, **params):
     return f"{url}?{urlencode(params)}" if params else url
 
 
-class ReportTable(tables.Table):
-    """Base for the three report tables.
-
-    ``filters`` are the stats keyword arguments the rows were queried with;
-    ``drilldown`` are the query-string parameters kept by drill-down links.
-    """
-
-    class Meta:
-        template_name = "wagtail_outbound/reports/table.html"
-        attrs = {"class": "listing"}
-        order_by_field = "ordering"
-        page_field = "p"
-        orderable = True
-
-    verbose_name_plural = _("rows")
-
-    def __init__(self, data, *, filters, drilldown=None, user=None, **kwargs):
-        super().__init__(data, **kwargs)
-        self.filters = filters
-        self.drilldown = drilldown or {}
-        self.user = user  # the viewer: page titles are shown as they may see them
-
-    # Columns that ``add_details`` fills in: sorting by one of them needs
-    # every row's details first (see ``ReportView``).
-    detail_columns = ()
-
-    def add_details(self, records, every=False):
-        """Add the detail columns to ``records`` (row dictionaries), unless
-        they have them already."""
-        if records and self.detail_columns[0] not in records[0]:
-            self.details(records, every=every, **self.filters)
-
-    def decorate(self, records, all_rows=False):
-        """Fetch what the rows need beyond ``stats``' report rows.
-
-        ``records`` are the rows shown (one page), or every row when
-        ``all_rows`` (export): then the lookups run without an id list.
-        """
-        self.add_details(records, every=all_rows)
-
-    def drill(self, tab, **params):
-        return report_url(tab, **{**self.drilldown, **params})
+def casefolded(*names):
+    """Sort keys comparing these text columns case-insensitively."""
+    return tuple(f"{name}__casefold" for name in names)
 
 
-class DomainTable(ReportTable):
-    class Meta(ReportTable.Meta):
-        pass
+class DrillDownColumn(tables.Column):
+    """A cell that opens report ``tab`` narrowed to its row: ``param`` set to
+    the row's ``key`` (an accessor; the cell's value by default), keeping the
+    other filters. ``label`` names the value, on screen and in exports;
+    ``count`` (an accessor) adds a number in brackets on screen. A row whose
+    key is empty (the overflow domain) is no link: no filter can name it."""
 
-    # empty_values=(): the overflow row's "" is rendered as "Other domains".
-    domain = tables.Column(verbose_name=_("Domain"), empty_values=())
-    clicks = tables.Column(verbose_name=_("Clicks"), order_by=("clicks", "domain"))
-    share = tables.Column(
-        verbose_name=_("% of clicks"),
-        accessor="clicks",
-        order_by=("clicks", "domain"),
-    )
-    urls = tables.Column(verbose_name=_("URLs"), order_by=("urls", "domain"))
-    top_source = tables.Column(
-        verbose_name=_("Top source page"), empty_values=(), orderable=False
-    )
+    # "" is an overflow row, named by ``label``; None is a missing value.
+    empty_values = (None,)
 
-    verbose_name_plural = _("domains")
-    detail_columns = ("urls", "top_source")
-    details = staticmethod(stats.add_domain_details)
+    def __init__(self, tab, param, *, key=None, label=None, count=None, **kwargs):
+        kwargs.setdefault("default", "—")
+        super().__init__(**kwargs)
+        self.tab = tab
+        self.param = param
+        self.key = tables.A(key) if key else None
+        self.label = label
+        self.count = tables.A(count) if count else None
 
-    def decorate(self, records, all_rows=False):
-        super().decorate(records, all_rows)
-        self.total = stats.matching_total(**self.filters)
+    def value(self, value):
+        return value if self.label is None else self.label(value)
 
-    def render_domain(self, value):
-        if value == OTHER_DOMAIN:
-            return OTHER_DOMAINS
-        readable = readable_domain(value)
-        link = format_html(
-            '<a href="{}">{}</a>', self.drill("urls", domain=value), readable
-        )
-        if readable == value:
-            return link
-        return format_html(
-            '{}<div class="w-text-grey-400"><small>{}</small></div>', link, value
-        )
-
-    def value_domain(self, value):
-        if value == OTHER_DOMAIN:
-            return str(OTHER_DOMAINS)
-        readable = readable_domain(value)
-        return readable if readable == value else f"{readable} ({value})"
-
-    def render_share(self, value):
-        return f"{self.value_share(value):.1f}"
-
-    def value_share(self, value):
-        return round(100 * value / self.total, 1) if self.total else 0.0
-
-    def render_urls(self, value, record):
-        if record["domain"] == OTHER_DOMAIN:
-            return value  # a domain filter cannot name the overflow row
-        return format_html(
-            '<a href="{}">{}</a>', self.drill("urls", domain=record["domain"]), value
-        )
-
-    def value_urls(self, value):
-        return value
-
-    def render_top_source(self, value):
-        if not value:
-            return "—"
-        return format_html(
-            '<a href="{}">{}</a> <small>({})</small>',
-            self.drill("urls", source=value["source_ref"]),
-            path_label(value["path"]),
-            value["clicks"],
-        )
-
-    def value_top_source(self, value):
-        return path_label(value["path"]) if value else ""
+    def render(self, value, record, table):
+        cell = self.value(value)
+        if isinstance(cell, str):  # a path or domain: it wraps after separators
+            cell = outbound_breakable(cell)
+        target = value if self.key is None else self.key.resolve(record, quiet=True)
+        if target not in (None, ""):
+            link = table.drill(self.tab, **{self.param: target})
+            cell = format_html('<a href="{}">{}</a>', link, cell)
+        if self.count is not None:
+            cell = format_html(
+                "{} <small>({})</small>", cell, self.count.resolve(record)
+            )
+        return cell
 
 
-class UrlTable(ReportTable):
-    class Meta(ReportTable.Meta):
-        pass
+class DomainColumn(DrillDownColumn):
+    """A domain opening its URLs, in its readable (IDN) form; ``punycode``
+    adds the form it is stored in, beneath it and in exports."""
 
-    url = tables.Column(verbose_name=_("URL"), empty_values=())
-    domain = tables.Column(
-        verbose_name=_("Domain"), order_by=("domain", "url"), empty_values=()
-    )
-    text = tables.Column(verbose_name=_("Link text"), order_by=("text", "url"))
-    event = tables.Column(verbose_name=_("Event"), order_by=("event", "url"))
-    category = tables.Column(verbose_name=_("Category"), order_by=("category", "url"))
-    clicks = tables.Column(verbose_name=_("Clicks"), order_by=("clicks", "link_id"))
-    sources = tables.Column(verbose_name=_("Source pages"), order_by=("sources", "url"))
-    last_day = tables.DateColumn(
-        verbose_name=_("Last clicked"), order_by=("last_day", "url")
-    )
+    def __init__(self, *, punycode=False, **kwargs):
+        super().__init__("urls", "domain", label=domain_label, **kwargs)
+        self.punycode = punycode
 
-    verbose_name_plural = _("URLs")
-    detail_columns = (
-        "url",
-        "domain",
-        "text",
-        "event",
-        "category",
-        "sources",
-        "last_day",
-    )
-    details = staticmethod(stats.add_url_details)
+    def stored_form(self, value):
+        """The punycode to show besides the readable form, if any."""
+        if not self.punycode or value == OTHER_DOMAIN:
+            return None
+        return None if readable_domain(value) == value else value
 
-    def render_url(self, value):
+    def value(self, value):
+        stored = self.stored_form(value)
+        label = super().value(value)
+        return f"{label} ({stored})" if stored else label
+
+    def render(self, value, record, table):
+        cell = super().render(value, record, table)
+        stored = self.stored_form(value)
+        if stored:
+            cell = format_html(
+                '{}<div class="w-text-grey-400"><small>{}</small></div>',
+                cell,
+                outbound_breakable(stored),
+            )
+        return cell
+
+
+class WebLinkColumn(tables.Column):
+    """A URL a visitor clicked: a link (in a new tab) when it is http(s),
+    text otherwise."""
+
+    empty_values = (None,)
+
+    def value(self, value):
+        return url_label(value)
+
+    def render(self, value):
+        text = outbound_breakable(url_label(value))
         if not is_web_url(value):
-            return url_label(value)
+            return text
         return format_html(
             '<a href="{}" target="_blank" rel="noopener noreferrer">{}</a>',
             value,
-            value,
+            text,
         )
 
-    def value_url(self, value):
-        return url_label(value)
 
-    def render_domain(self, value):
-        if value == OTHER_DOMAIN:
-            return OTHER_DOMAINS
-        return format_html(
-            '<a href="{}">{}</a>',
-            self.drill("urls", domain=value),
-            readable_domain(value),
-        )
+class ShareColumn(tables.Column):
+    """A row's clicks as a percentage of all the matching clicks."""
 
-    def value_domain(self, value):
-        return domain_label(value)
+    def __init__(self, **kwargs):
+        super().__init__(accessor="clicks", **kwargs)
 
-    def render_sources(self, value, record):
-        return format_html(
-            '<a href="{}">{}</a>', self.drill("pages", link=record["link_id"]), value
-        )
+    def value(self, value, table):
+        return round(100 * value / table.total, 1) if table.total else 0.0
 
-    def value_sources(self, value):
-        return value
-
-    def value_last_day(self, value):
-        return value
+    def render(self, value, table):
+        share = number_format(self.value(value, table), 1)
+        return gettext("%(share)s%%") % {"share": share}
 
 
-class ExitPageTable(ReportTable):
-    class Meta(ReportTable.Meta):
-        pass
+class PageTitleColumn(tables.Column):
+    """The Wagtail page a row was clicked on: its title when the viewer may
+    explore it (a link to its editor when they may edit it), else its id."""
 
-    title = tables.Column(
-        verbose_name=_("Page"), accessor="page_id", empty_values=(), orderable=False
-    )
-    path = tables.Column(verbose_name=_("Path"), empty_values=())
-    clicks = tables.Column(verbose_name=_("Clicks"), order_by=("clicks", "source_id"))
-    destinations = tables.Column(
-        verbose_name=_("Destinations"), order_by=("destinations", "path")
-    )
-    top_domain = tables.Column(
-        verbose_name=_("Top destination domain"), empty_values=(), orderable=False
-    )
+    def __init__(self, **kwargs):
+        kwargs.setdefault("default", "—")
+        super().__init__(accessor="page_id", orderable=False, **kwargs)
 
-    verbose_name_plural = _("pages")
-    detail_columns = ("path", "destinations", "top_domain")
-    details = staticmethod(stats.add_exit_page_details)
+    def value(self, value, table):
+        if value not in table.page_titles:
+            return str(page_label(value))
+        return table.page_titles[value][0]
 
-    def decorate(self, records, all_rows=False):
-        super().decorate(records, all_rows)
-        self.titles = page_titles(self.user, (record["page_id"] for record in records))
-
-    def render_title(self, value):
-        if not value:
-            return "—"
-        if value not in self.titles:
-            return page_label(value)
-        title, editable = self.titles[value]
-        if not editable:
+    def render(self, value, table):
+        title = self.value(value, table)
+        if not table.page_titles.get(value, (None, False))[1]:
             return title
         return format_html(
             '<a href="{}">{}</a>',
@@ -315,42 +232,148 @@ class ExitPageTable(ReportTable):
             title,
         )
 
-    def value_title(self, value):
-        if not value:
-            return ""
-        if value not in self.titles:
-            return str(page_label(value))
-        return self.titles[value][0]
 
-    def render_path(self, value, record):
-        return format_html(
-            '<a href="{}">{}</a>',
-            self.drill("urls", source=record["source_id"]),
-            path_label(value),
-        )
+class DayColumn(tables.DateColumn):
+    """A day, in the viewer's locale on screen and as a date in spreadsheets."""
 
-    def value_path(self, value):
-        return path_label(value)
-
-    def render_destinations(self, value, record):
-        return format_html(
-            '<a href="{}">{}</a>', self.drill("urls", source=record["source_id"]), value
-        )
-
-    def value_destinations(self, value):
+    def value(self, value):
         return value
 
-    def render_top_domain(self, value):
-        if not value:
-            return "—"
-        if value["domain"] == OTHER_DOMAIN:
-            return format_html("{} <small>({})</small>", OTHER_DOMAINS, value["clicks"])
-        return format_html(
-            '<a href="{}">{}</a> <small>({})</small>',
-            self.drill("urls", domain=value["domain"]),
-            readable_domain(value["domain"]),
-            value["clicks"],
-        )
 
-    def value_top_domain(self, value):
-        return domain_label(value["domain"]) if value else ""
+class ReportTable(tables.Table):
+    """Base for the three report tables.
+
+    ``filters`` (a ``stats.Filters``) are what the rows were counted with;
+    ``drilldown`` are the query-string parameters that the drill-down links
+    keep; ``base_url`` is the tab's page, where the sort links lead (also from
+    results refreshed in place); ``user`` is the viewer.
+    """
+
+    # Subclasses inherit these by subclassing it: ``class Meta(ReportTable.Meta)``.
+    class Meta:
+        template_name = "wagtail_outbound/reports/table.html"
+        attrs = {"class": "listing outbound-report__table"}
+        order_by_field = "ordering"
+        page_field = "p"
+        orderable = True
+
+    verbose_name = _("row")
+    verbose_name_plural = _("rows")
+    # Wagtail's listing views add a table's assets to the page; these have none.
+    media = forms.Media()
+
+    def __init__(
+        self, data, *, filters, drilldown=None, user=None, base_url="", **kwargs
+    ):
+        super().__init__(data, **kwargs)
+        self.filters = filters
+        self.drilldown = drilldown or {}
+        self.user = user
+        self.base_url = base_url
+
+    def drill(self, tab, **params):
+        return report_url(tab, **{**self.drilldown, **params})
+
+    @cached_property
+    def total(self):
+        """All the matching clicks, the 100% of :class:`ShareColumn`."""
+        return stats.total(self.filters)
+
+    @cached_property
+    def page_titles(self):
+        """:func:`page_titles` of the rows shown (one page, or every row of
+        an export)."""
+        rows = self.page.object_list if hasattr(self, "page") else self.rows
+        return page_titles(self.user, (row.record.get("page_id") for row in rows))
+
+
+class DomainTable(ReportTable):
+    class Meta(ReportTable.Meta):  # django-tables2 inherits no Meta by itself
+        pass
+
+    domain = DomainColumn(verbose_name=_("Domain"), punycode=True, order_by="domain")
+    clicks = tables.Column(verbose_name=_("Clicks"), order_by=("clicks", "domain"))
+    share = ShareColumn(verbose_name=_("% of clicks"), order_by=("clicks", "domain"))
+    urls = DrillDownColumn(
+        "urls",
+        "domain",
+        key="domain",
+        verbose_name=_("URLs"),
+        order_by=("urls", "domain"),
+    )
+    top_source = DrillDownColumn(
+        "urls",
+        "source",
+        verbose_name=_("Top source page"),
+        accessor="top_source__path",
+        key="top_source__source_ref",
+        label=path_label,
+        count="top_source__clicks",
+        orderable=False,
+    )
+
+    verbose_name = _("domain")
+    verbose_name_plural = _("domains")
+
+
+class UrlTable(ReportTable):
+    class Meta(ReportTable.Meta):  # django-tables2 inherits no Meta by itself
+        pass
+
+    url = WebLinkColumn(verbose_name=_("URL"), order_by=casefolded("url"))
+    domain = DomainColumn(
+        verbose_name=_("Domain"), order_by=casefolded("domain", "url")
+    )
+    text = tables.Column(
+        verbose_name=_("Link text"), order_by=casefolded("text", "url")
+    )
+    event = tables.Column(verbose_name=_("Event"), order_by=casefolded("event", "url"))
+    category = tables.Column(
+        verbose_name=_("Category"), order_by=casefolded("category", "url")
+    )
+    clicks = tables.Column(verbose_name=_("Clicks"), order_by=("clicks", "link_id"))
+    sources = DrillDownColumn(
+        "pages",
+        "link",
+        key="link_id",
+        verbose_name=_("Source pages"),
+        order_by=("sources", *casefolded("url")),
+    )
+    last_day = DayColumn(
+        verbose_name=_("Last clicked"), order_by=("last_day", *casefolded("url"))
+    )
+
+    verbose_name = _("URL")
+    verbose_name_plural = _("URLs")
+
+
+class ExitPageTable(ReportTable):
+    class Meta(ReportTable.Meta):  # django-tables2 inherits no Meta by itself
+        pass
+
+    title = PageTitleColumn(verbose_name=_("Page"))
+    path = DrillDownColumn(
+        "urls",
+        "source",
+        key="source_id",
+        label=path_label,
+        verbose_name=_("Path"),
+        order_by=casefolded("path"),
+    )
+    clicks = tables.Column(verbose_name=_("Clicks"), order_by=("clicks", "source_id"))
+    destinations = DrillDownColumn(
+        "urls",
+        "source",
+        key="source_id",
+        verbose_name=_("Destinations"),
+        order_by=("destinations", *casefolded("path")),
+    )
+    top_domain = DomainColumn(
+        verbose_name=_("Top destination domain"),
+        accessor="top_domain__domain",
+        count="top_domain__clicks",
+        orderable=False,
+    )
+
+    verbose_name = _("page")
+    verbose_name_plural = _("pages")

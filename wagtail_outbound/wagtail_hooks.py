@@ -17,7 +17,8 @@ def add_outbound_tracker(next_serve):
 
 
 # The "No tracking" toolbar control for links in rich text, on by default.
-@hooks.register("register_rich_text_features")
+# order=100: after Wagtail's own features, so that it can follow "link".
+@hooks.register("register_rich_text_features", order=100)
 def register_no_track_feature(features):
     rich_text.register(features)
 

@@ -8,7 +8,7 @@ same click is counted.
 import pytest
 
 from tests.browser.conftest import COLLECT, SEND_SENTINEL, SENTINEL, wait_for
-from wagtail_outbound import stats
+from tests.factories import clicks_on
 
 LINK_URL = "https://www.wagtail.org/"
 MARKED = ".Draftail-Editor span[style*=outbound-no-track]"
@@ -51,22 +51,18 @@ def click_link_on_live_page(admin, live_server):
     admin.wait_for_url(LINK_URL)
 
 
-def clicks_on(url):
-    return sum(row["clicks"] for row in stats.url_totals() if row["url"] == url)
-
-
 def assert_not_counted(admin, live_server):
     """Back on the live page, post a sentinel click straight to the endpoint:
     once it is stored, a click the tracker had sent would be stored too."""
     admin.go_back()
     admin.evaluate(SEND_SENTINEL, [live_server.url + COLLECT, SENTINEL])
-    assert wait_for(lambda: clicks_on(SENTINEL) == 1, page=admin)
+    wait_for(lambda: clicks_on(SENTINEL) == 1, page=admin)
     assert clicks_on(LINK_URL) == 0
     assert len(admin.beacons) == 1  # the sentinel: the tracker sent nothing
 
 
 def assert_counted_once(admin):
-    assert wait_for(lambda: clicks_on(LINK_URL) == 1, page=admin)
+    wait_for(lambda: clicks_on(LINK_URL) == 1, page=admin)
     assert len(admin.beacons) == 2  # the sentinel, then this click
 
 
@@ -83,6 +79,7 @@ def toggle_no_track(admin):
     )
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_no_tracking_toggle_in_rich_text(admin, live_server, home):
     edit(admin, live_server, home.pk)
@@ -106,6 +103,25 @@ def test_no_tracking_toggle_in_rich_text(admin, live_server, home):
     assert_counted_once(admin)
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_no_tracking_button_is_an_icon_after_the_link_buttons(admin, live_server, home):
+    edit(admin, live_server, home.pk)
+    admin.locator(".Draftail-Editor [data-text=true]", has_text="Wagtail").select_text()
+    toolbar = admin.locator(".Draftail-Editor__wrapper [role=toolbar]")
+    names = [b.get_attribute("name") for b in toolbar.locator("button").all()]
+    assert names.index("OUTBOUND_NO_TRACK") > names.index("LINK")
+    assert names.index("OUTBOUND_NO_TRACK") > names.index("ITALIC")
+    button = toolbar.locator("button[name=OUTBOUND_NO_TRACK]")
+    # Like Bold or Link: Wagtail's icon, no text, the name as tooltip.
+    assert button.inner_text().strip() == ""
+    assert button.locator("svg.icon use").get_attribute("href") == "#icon-no-view"
+    assert button.get_attribute("aria-label") == "No tracking"
+    assert button.get_attribute("data-draftail-balloon") is not None
+    width = button.bounding_box()["width"]
+    bold = toolbar.locator("button[name=BOLD]").bounding_box()["width"]
+    assert width == pytest.approx(bold, abs=1)
+
+
 def set_page_switch(admin, live_server, page_id, on):
     edit(admin, live_server, page_id)
     admin.click("a[href='#tab-settings']")
@@ -113,6 +129,7 @@ def set_page_switch(admin, live_server, page_id, on):
     publish(admin)
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_page_switch_turns_tracking_off_for_the_page(admin, live_server, home):
     set_page_switch(admin, live_server, home.pk, on=False)
@@ -136,6 +153,7 @@ def save_site_settings(admin, live_server, site, excluded):
     admin.wait_for_selector(".messages .success, .error-message")
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_excluded_domain_set_in_site_settings(admin, live_server, site):
     save_site_settings(admin, live_server, site, "http://www.wagtail.org/")

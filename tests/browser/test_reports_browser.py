@@ -1,17 +1,24 @@
-"""The reports in headless Chromium: nothing a visitor sent can run, and the
-screenshots in the README are taken from demo-like data."""
+"""The reports in headless Chromium: nothing a visitor sent can run, the
+header's search and filters refresh the results in place, and the screenshots
+in the README are taken from demo-like data."""
 
+import os
+import re
 from pathlib import Path
 
 import pytest
 from django.urls import reverse
+from playwright.sync_api import expect
 
-from tests.reports_data import XSS_TEXT, click, seed_demo_like, today
+from tests.factories import click
+from tests.reports_data import XSS_TEXT, seed_demo_like, today
 from tests.testapp.models import ArticlePage
 from wagtail_outbound.models import DailyClicks, Link, SourcePage, fingerprint
-from wagtail_outbound.recording import rebuild_rollups
+from wagtail_outbound.rollups import rebuild as rebuild_rollups
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# The data's dates are relative to today: the same pages on every run.
+pytestmark = pytest.mark.usefixtures("frozen_today")
 # Any alert(), confirm() or prompt() call is recorded instead of shown.
 RECORD_DIALOGS = """
 window.__calls = [];
@@ -19,6 +26,16 @@ for (const name of ["alert", "confirm", "prompt"]) {
     window[name] = (...args) => { window.__calls.push([name, ...args]); };
 }
 """
+# The width of a text box's placeholder, and the room its box has for text.
+PLACEHOLDER_ROOM = """el => {
+    const style = getComputedStyle(el);
+    const context = document.createElement("canvas").getContext("2d");
+    context.font = style.font;
+    return [
+        context.measureText(el.placeholder).width,
+        el.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight),
+    ];
+}"""
 MARKUP_URL = (
     'https://evil.example/"><script>alert(2)</script><img src=x onerror=alert(3)>'
 )
@@ -33,6 +50,7 @@ def log_in(page, live_server, django_user_model):
     page.wait_for_url(live_server.url + reverse("wagtailadmin_home"))
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_no_visitor_data_runs_as_script_in_any_view(
     page, live_server, site, home, django_user_model
@@ -86,10 +104,15 @@ def test_no_visitor_data_runs_as_script_in_any_view(
     assert page.get_by_text("javascript:alert(7)").count() == 1
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_screenshots_of_the_reports_and_dashboard(
-    page, live_server, site, home, django_user_model
+    page, live_server, site, home, django_user_model, tmp_path
 ):
+    # The README's images are rewritten on demand only (`make screenshots`);
+    # otherwise the pages are still rendered and shot, into a temporary folder.
+    on_demand = os.environ.get("OUTBOUND_SCREENSHOTS") == "1"
+    folder = SCREENSHOTS if on_demand else tmp_path
     pages = [home]
     for title in ["Getting started", "Blog: Wagtail 8", "Resources", "About"]:
         pages.append(
@@ -104,7 +127,7 @@ def test_screenshots_of_the_reports_and_dashboard(
     # Tall enough for the chart and the first rows; the admin scrolls inside
     # its own container, so the viewport is what a screenshot shows.
     page.set_viewport_size({"width": 1280, "height": 1200})
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     shots = {
         "reports-domains.png": reverse("wagtail_outbound_reports:domains"),
         "reports-urls.png": reverse("wagtail_outbound_reports:urls")
@@ -114,14 +137,14 @@ def test_screenshots_of_the_reports_and_dashboard(
     for name, url in shots.items():
         page.goto(live_server.url + url)
         assert page.locator("table.outbound-report__table tbody tr").count() >= 3
-        assert page.locator(".no-results-message").count() == 0
-        page.screenshot(path=SCREENSHOTS / name, full_page=True)
+        assert page.get_by_text("No outbound clicks match these filters.").count() == 0
+        page.screenshot(path=folder / name, full_page=True)
     page.set_viewport_size({"width": 1280, "height": 2000})
     page.goto(live_server.url + reverse("wagtailadmin_home"))
     panel = page.locator("section", has=page.locator("#outbound-top-domains-heading"))
     box = panel.bounding_box()
     page.screenshot(
-        path=SCREENSHOTS / "dashboard-panel.png",
+        path=folder / "dashboard-panel.png",
         clip={
             "x": 0,
             "y": max(box["y"] - 16, 0),
@@ -132,4 +155,57 @@ def test_screenshots_of_the_reports_and_dashboard(
     )
     assert panel.locator("tbody tr").count() == 10
     for name in [*shots, "dashboard-panel.png"]:
-        assert (SCREENSHOTS / name).stat().st_size > 10_000
+        assert (folder / name).stat().st_size > 10_000
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_search_and_filters_refresh_the_results_within_the_drill_down(
+    page, live_server, site, django_user_model
+):
+    click(site, "https://wagtail.org/docs/", 3, text="Docs")
+    click(site, "https://wagtail.org/blog/", text="Blog")
+    click(site, "https://example.com/", 2, text="Example")
+    log_in(page, live_server, django_user_model)
+    urls = reverse("wagtail_outbound_reports:urls")
+    page.goto(f"{live_server.url}{urls}?domain=wagtail.org")
+    rows = page.locator("table.outbound-report__table tbody tr")
+    expect(rows).to_have_count(2)
+    # The search box shows its placeholder whole.
+    text_width, room = page.locator("#id_q").evaluate(PLACEHOLDER_ROOM)
+    assert text_width <= room
+
+    def refreshed(asking):
+        """Wait for the results asked for with ``asking`` in the query string
+        (other refreshes may be on their way: a text box sends on change too)."""
+        return page.expect_response(
+            lambda response: "/results/?" in response.url and asking in response.url
+        )
+
+    # Typing a search refreshes the results in place, still drilled down
+    # (the address follows once they are shown).
+    with refreshed("q=o&"):
+        page.fill("#id_q", "o")
+    expect(page).to_have_url(re.compile(r"\?q=o&.*domain=wagtail\.org"))
+    expect(rows).to_have_count(2)
+
+    # The dates count with the period "Custom range" only.
+    page.get_by_role("button", name="Show filters").click()
+    page.click("button.w-drilldown__toggle:has-text('Dates')")
+    expect(page.locator("input[name=start]")).to_be_disabled()
+    page.click("button.w-drilldown__back >> visible=true")
+    page.click("button.w-drilldown__toggle:has-text('Period')")
+    with refreshed("period=custom"):
+        page.click("label:has-text('Custom range')")
+    expect(page.locator("input[name=start]")).to_be_enabled()
+    page.keyboard.press("Escape")
+
+    # Removing the drill-down's pill widens the results, and the next search
+    # does not bring the drill-down back.
+    with refreshed("_w_filter_fragment=1"):
+        page.locator(".w-pill", has_text="Domain").locator(".w-pill__remove").click()
+    expect(rows).to_have_count(3)
+    with refreshed("q=&"):
+        page.fill("#id_q", "")
+    expect(page).not_to_have_url(re.compile(r"q=o"))
+    expect(rows).to_have_count(3)
+    assert "domain=" not in page.url

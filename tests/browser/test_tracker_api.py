@@ -77,6 +77,10 @@ def test_invalid_or_local_urls_are_ignored_without_throwing(tracked):
     tracked.settle()
     assert tracked.beacons == []
     assert tracked.stored() == []
+    # The control: a valid call on the same page is counted.
+    tab.evaluate(f"insights.trackOutbound({URL!r}, 'Guide')")
+    tracked.settle()
+    assert tracked.stored() == [row(URL, "Guide")]
 
 
 def test_existing_insights_object_is_extended_not_replaced(tracked):

@@ -56,12 +56,12 @@ def test_click_is_recorded_and_reported(client, article):
     )
 
     assert response.status_code == 204
-    assert [(row["domain"], row["clicks"]) for row in stats.domain_totals()] == [
-        ("www.wagtail.org", 1)
-    ]
-    assert [(row["page_id"], row["path"]) for row in stats.source_page_totals()] == [
-        (article.pk, "/")
-    ]
+    assert [
+        (row["domain"], row["clicks"]) for row in stats.domains(stats.Filters()).top()
+    ] == [("www.wagtail.org", 1)]
+    assert [
+        (row["page_id"], row["path"]) for row in stats.exit_pages(stats.Filters()).top()
+    ] == [(article.pk, "/")]
     assert DailyClicks.objects.get().clicks == 1
 
 
@@ -86,4 +86,4 @@ def test_deleting_the_source_page_keeps_its_clicks(client, article):
 
     assert not BasePage.objects.filter(pk=child_id).exists()
     assert SourcePage.objects.get().page_id == child_id
-    assert stats.total_clicks() == 1
+    assert stats.total(stats.Filters()) == 1

@@ -131,7 +131,8 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': 'outbound click count',
                 'verbose_name_plural': 'outbound click counts',
-                'default_permissions': ('view',),
+                'default_permissions': (),
+                'permissions': [('view_dailyclicks', 'Can view outbound link reports')],
             },
         ),
         migrations.CreateModel(
@@ -149,7 +150,7 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': 'outbound clicks per domain',
                 'abstract': False,
                 'default_permissions': (),
-                'indexes': [models.Index(fields=['span', 'day', 'domain'], name='wagtail_outbound_domain_day')],
+                'indexes': [models.Index(fields=['span', 'day', 'domain', 'clicks'], name='wagtail_outbound_domain_day')],
                 'constraints': [models.UniqueConstraint(fields=('site', 'span', 'day', 'domain'), name='wagtail_outbound_domain_span')],
             },
         ),
@@ -184,7 +185,7 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': 'outbound clicks per link',
                 'abstract': False,
                 'default_permissions': (),
-                'indexes': [models.Index(fields=['span', 'day', 'link'], name='wagtail_outbound_link_day'), models.Index(fields=['link', 'span', 'day'], name='wagtail_outbound_link_last')],
+                'indexes': [models.Index(fields=['span', 'day', 'link', 'event', 'category', 'clicks'], name='wagtail_outbound_link_day'), models.Index(fields=['link', 'span', 'day'], name='wagtail_outbound_link_last')],
                 'constraints': [models.UniqueConstraint(fields=('site', 'span', 'day', 'link', 'event', 'category'), name='wagtail_outbound_link_span')],
             },
         ),
@@ -216,7 +217,7 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': 'outbound clicks per site',
                 'abstract': False,
                 'default_permissions': (),
-                'indexes': [models.Index(fields=['span', 'day'], name='wagtail_outbound_site_day')],
+                'indexes': [models.Index(fields=['span', 'day', 'clicks'], name='wagtail_outbound_site_day')],
                 'constraints': [models.UniqueConstraint(fields=('site', 'span', 'day'), name='wagtail_outbound_site_span')],
             },
         ),
@@ -226,7 +227,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='sourceclicks',
-            index=models.Index(fields=['span', 'day', 'source'], name='wagtail_outbound_source_day'),
+            index=models.Index(fields=['span', 'day', 'source', 'clicks'], name='wagtail_outbound_source_day'),
         ),
         migrations.AddConstraint(
             model_name='sourceclicks',
@@ -246,15 +247,15 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='dailyclicks',
-            index=models.Index(fields=['day', 'site'], name='wagtail_outbound_day'),
+            index=models.Index(fields=['day', 'site', 'link', 'source', 'clicks'], name='wagtail_outbound_day'),
         ),
         migrations.AddIndex(
             model_name='dailyclicks',
-            index=models.Index(fields=['link', 'day'], name='wagtail_outbound_daily_link'),
+            index=models.Index(fields=['link', 'day', 'source', 'clicks'], name='wagtail_outbound_daily_link'),
         ),
         migrations.AddIndex(
             model_name='dailyclicks',
-            index=models.Index(fields=['source', 'day'], name='wagtail_outbound_daily_source'),
+            index=models.Index(fields=['source', 'day', 'link', 'clicks'], name='wagtail_outbound_daily_source'),
         ),
         migrations.AddIndex(
             model_name='dailyclicks',

@@ -1,225 +1,220 @@
 """The "Outbound links" report: Domains, URLs and Exit pages tabs.
 
-Each tab is a django-tables2 table over a ``wagtail_outbound.stats`` query,
-narrowed by the filter form and the drill-down in the query string, with a
-clicks-per-day chart and CSV/XLSX export of the same rows.
+Each tab is one of Wagtail's report views (``ReportView``: the permission,
+the header with search and filter menu, active-filter pills, results refreshed
+in place, CSV/XLSX export, breadcrumbs) over a ``wagtail_outbound.stats``
+report. The filter set gives one ``stats.Filters``; the rows are a
+django-tables2 table, which orders and pages them; only the rows shown get
+their detail columns, unless the table is sorted by one of them or exported:
+then every row does, read at once.
 """
 
-from django.core.paginator import EmptyPage, PageNotAnInteger
+from functools import cached_property
+
+import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
-from django.views.generic import TemplateView
-from wagtail.admin.paginator import WagtailPaginator
-from wagtail.admin.views.generic import (
-    PermissionCheckedMixin,
-    WagtailAdminTemplateMixin,
-)
-from wagtail.models import Site
+from wagtail.admin.views.reports import ReportView
 
 from .. import charts, permissions, stats
 from ..export import TableExportMixin
-from ..forms import ReportFilterForm
+from ..filters import DATE_FIELDS, ReportFilterSet, ReportSearchForm
 from ..menu import ICON
-from ..models import Link, SourcePage
-from ..tables import (
-    PER_PAGE,
-    DomainTable,
-    ExitPageTable,
-    UrlTable,
-    page_label,
-    page_titles,
-    path_label,
-    readable_domain,
-    report_url,
-    url_label,
-)
+from ..tables import PER_PAGE, DomainTable, ExitPageTable, UrlTable, report_url
 
 TABS = [
     ("domains", _("Domains")),
     ("urls", _("URLs")),
     ("pages", _("Exit pages")),
 ]
-# Longest page number read from the query string, in digits.
-PAGE_NUMBER_DIGITS = 9
+# The query-string parameters kept as hidden inputs of the header's form.
+KEPT = ("domain", "link", "source", "page")
 
 
-class ReportView(
-    PermissionCheckedMixin,
-    TableExportMixin,
-    WagtailAdminTemplateMixin,
-    TemplateView,
-):
+class OutboundReportView(TableExportMixin, ReportView):
     # Without a policy, PermissionCheckedMixin would let everyone in.
     permission_policy = permissions.policy
     permission_required = "view"
     template_name = "wagtail_outbound/reports/report.html"
+    results_template_name = "wagtail_outbound/reports/results.html"
     page_title = _("Outbound links")
     header_icon = ICON
+    is_searchable = True
+    filterset_class = ReportFilterSet
+    paginate_by = PER_PAGE
+    no_results_message = _("No outbound clicks match these filters.")
     tab = None
     table_class = None
-    rows = None  # the stats function giving the table's rows
+    stats_report = None  # the stats function giving the tab's report
 
-    def get_breadcrumbs_items(self):
-        return [
-            *self.breadcrumbs_items,
-            {"url": "", "label": self.page_title},
-        ]
+    def get_index_url(self):
+        return report_url(self.tab)
+
+    def get_index_results_url(self):
+        return report_url(f"{self.tab}_results")
 
     def get_page_subtitle(self):
         return dict(TABS)[self.tab]
 
-    def get(self, request, *args, **kwargs):
-        self.sites = list(Site.objects.order_by("hostname", "port"))
-        self.form = ReportFilterForm(request.GET, sites=self.sites)
-        self.filters = self.form.stats_arguments()
-        # The menus list the most clicked labels only (any label may be typed).
-        events, categories = stats.labels(
-            self.filters["site"], self.filters["start"], self.filters["end"]
-        )
-        self.form.suggest(events=events, categories=categories)
-        self.params = self.form.query_parameters()
-        self.ordering = self.get_ordering()
-        rows = self.rows(**self.filters)
-        every = (
-            self.is_export
-            or self.ordering.lstrip("-") in self.table_class.detail_columns
-        )
-        if every:
-            # All rows with their details, sorted in Python by the table;
-            # otherwise only the page shown gets its details.
-            rows = list(rows)
-        table = self.table_class(
-            rows, filters=self.filters, drilldown=self.params, user=request.user
-        )
-        table.request = request
-        if every:
-            table.add_details(rows, every=True)
-        if self.ordering:
-            table.order_by = self.ordering
+    def get_search_form(self):
+        return ReportSearchForm(self.request.GET if "q" in self.request.GET else None)
+
+    @cached_property
+    def stats_filters(self):
+        """What every number on the page counts: one ``stats.Filters``."""
+        return self.filters.stats_filters(search=self.search_query)
+
+    @cached_property
+    def report(self):
+        return self.stats_report(self.stats_filters)
+
+    @cached_property
+    def params(self):
+        """The valid filters as given, kept by tabs, drill-downs and exports."""
+        params = self.filters.query_parameters()
+        if self.search_query:
+            params["q"] = self.request.GET["q"]
+        return params
+
+    def get_valid_orderings(self):
+        names = [
+            name
+            for name, column in self.table_class.base_columns.items()
+            if column.orderable is not False
+        ]
+        return [*names, *(f"-{name}" for name in names)]
+
+    @cached_property
+    def reads_every_row(self):
+        """Whether every row needs its details: for an export, or to sort by a
+        column that only the details hold."""
         if self.is_export:
-            table.decorate(list(table.data), all_rows=True)
-            return self.export_table(table, request.GET["export"], self.get_filename())
-        self.paginate(table)
-        table.decorate([row.record for row in table.page.object_list])
-        self.table = table
-        return self.render_to_response(self.get_context_data(**kwargs))
+            return True
+        if not self.ordering:
+            return False
+        name = self.ordering.removeprefix("-")
+        column = self.table_class.base_columns[name]
+        keys = column.order_by or (column.accessor or name,)
+        return any(tables.A(key).bits[0] in self.report.detail_columns for key in keys)
 
-    def get_ordering(self):
-        """The sort order asked for, when it names one sortable column (with
-        ``-`` for descending); anything else sorts by clicks."""
-        value = self.request.GET.get("ordering", "")
-        column = self.table_class.base_columns.get(value.removeprefix("-"))
-        if column is None or column.orderable is False:
-            return ""
-        return value
+    def get_queryset(self):
+        if self.reads_every_row:
+            return self.report.details(list(self.report.rows), every=True)
+        return self.report.rows
 
-    def paginate(self, table):
-        """Show the page asked for: the first when it is not a number, the
-        last when it is beyond the end; always ``PER_PAGE`` rows."""
-        number = self.request.GET.get("p", "").strip()
-        number = (
-            int(number)
-            if number.isascii()
-            and number.isdigit()
-            and len(number) <= PAGE_NUMBER_DIGITS
-            else 1
+    @cached_property
+    def table(self):
+        """Every matching row, ordered by django-tables2: in the database
+        for the ranking's columns, in Python for the details'."""
+        return self.table_class(
+            self.object_list,
+            order_by=self.ordering or None,
+            filters=self.stats_filters,
+            drilldown=self.params,
+            user=self.request.user,
+            base_url=self.index_url,
         )
-        try:
-            table.paginate(WagtailPaginator, per_page=PER_PAGE, page=max(number, 1))
-        except PageNotAnInteger:
-            table.page = table.paginator.page(1)
-        except EmptyPage:
-            table.page = table.paginator.page(table.paginator.num_pages)
+
+    def paginate_queryset(self, queryset, page_size):
+        # The table pages itself; Wagtail's pagination reads its paginator.
+        # An unreadable page number shows the first page, one beyond the end
+        # the last (``Paginator.get_page``).
+        table = self.table
+        table.paginate(paginator_class=self.paginator_class, per_page=page_size)
+        table.page = table.paginator.get_page(self.request.GET.get(self.page_kwarg))
+        table.paginator.verbose_name = table.verbose_name
         table.paginator.verbose_name_plural = table.verbose_name_plural
+        records = [row.record for row in table.page.object_list]
+        return table.paginator, table.page, records, table.page.has_other_pages()
+
+    def decorate_paginated_queryset(self, object_list):
+        # Only the rows shown get their details (unless every row has them).
+        if not self.reads_every_row:
+            self.report.details(object_list)
+        return object_list
+
+    def get_table(self, object_list):
+        return self.table
+
+    def get(self, request, *args, **kwargs):
+        if self.is_export:
+            # Every row as the table shows it, without the page around it.
+            self.object_list = self.get_queryset()
+            return self.export_table(self.table, request.GET["export"])
+        return super().get(request, *args, **kwargs)
 
     def get_export_url(self, format):
-        # The filters as understood, not the query string as sent.
+        # The filters and order as understood, not the query string as sent.
         return report_url(
             self.tab, **self.params, ordering=self.ordering, export=format
         )
 
     def get_filename(self):
-        _period, start, end = self.form.date_range()
-        parts = ["outbound", self.tab, str(start or "start"), str(end or "today")]
-        return "-".join(parts)
+        _period, start, end = self.filters.date_range()
+        return "-".join(
+            ["outbound", self.tab, str(start or "start"), str(end or "today")]
+        )
+
+    def refused(self):
+        """``(label, message, consequence)`` of every value refused."""
+        consequences = {
+            name: _("The report shows the default period instead.")
+            for name in DATE_FIELDS
+        }
+        fields = [
+            (self.filters.form[name], consequences.get(name))
+            for name in self.filters.form.fields
+        ] + [(self.search_form["q"], None)]
+        return [
+            (
+                field.label,
+                error,
+                consequence
+                or (
+                    _("This drill-down is ignored.")
+                    if field.is_hidden
+                    else _("This filter is ignored.")
+                ),
+            )
+            for field, consequence in fields
+            for error in field.errors
+        ]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        period, start, end = self.form.date_range()
+        if not self.results_only or context["render_filters_fragment"]:
+            # The menus list the most clicked labels only (any may be typed).
+            events, categories = stats.labels(self.stats_filters)
+            self.filters.suggest(events=events, categories=categories)
+        period, start, end = self.filters.date_range()
         context.update(
-            form=self.form,
-            table=self.table,
-            elided_page_range=self.table.paginator.get_elided_page_range(
-                self.table.page.number
-            ),
             tabs=[
                 (name, label, report_url(name, **self.params), name == self.tab)
                 for name, label in TABS
             ],
-            drilldowns=self.get_drilldowns(),
-            chart=charts.daily_chart(
-                stats.matching_daily_totals(**self.filters), start, end
-            ),
+            kept=[(name, self.params[name]) for name in KEPT if name in self.params]
+            + ([("ordering", self.ordering)] if self.ordering else []),
+            refused=self.refused(),
+            chart=charts.daily_chart(stats.daily(self.stats_filters), start, end),
             period=period,
             start=start,
             end=end,
-            csv_export_url=self.csv_export_url,
-            xlsx_export_url=self.xlsx_export_url,
-            ordering=self.ordering,
-            hidden_errors=self.form.hidden_errors(),
         )
         return context
 
-    def get_drilldowns(self):
-        """The active drill-downs as ``(label, value, url without it)``."""
-        data = self.filters
-        found = []
-        if data["domain"]:
-            found.append((_("Domain"), readable_domain(data["domain"]), "domain"))
-        if data["link"]:
-            link = Link.objects.filter(pk=data["link"]).first()
-            found.append(
-                (_("URL"), url_label(link.url) if link else data["link"], "link")
-            )
-        if data["source"]:
-            source = SourcePage.objects.filter(pk=data["source"]).first()
-            found.append(
-                (
-                    _("Exit page"),
-                    path_label(source.path) if source else data["source"],
-                    "source",
-                )
-            )
-        if data["page"]:
-            # Only a page the viewer may explore is named by its title.
-            titles = page_titles(self.request.user, [data["page"]])
-            title = titles[data["page"]][0] if titles else page_label(data["page"])
-            found.append((_("Page"), title, "page"))
-        return [
-            (
-                label,
-                value,
-                report_url(
-                    self.tab,
-                    **{k: v for k, v in self.params.items() if k != key},
-                ),
-            )
-            for label, value, key in found
-        ]
 
-
-class DomainsView(ReportView):
+class DomainsView(OutboundReportView):
     tab = "domains"
     table_class = DomainTable
-    rows = staticmethod(stats.domain_report)
+    stats_report = staticmethod(stats.domains)
 
 
-class UrlsView(ReportView):
+class UrlsView(OutboundReportView):
     tab = "urls"
     table_class = UrlTable
-    rows = staticmethod(stats.url_report)
+    stats_report = staticmethod(stats.urls)
 
 
-class ExitPagesView(ReportView):
+class ExitPagesView(OutboundReportView):
     tab = "pages"
     table_class = ExitPageTable
-    rows = staticmethod(stats.exit_page_report)
+    stats_report = staticmethod(stats.exit_pages)

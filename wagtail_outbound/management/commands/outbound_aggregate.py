@@ -14,18 +14,20 @@ from django.core.management.base import BaseCommand
 
 from ...aggregation import aggregate
 
+FOREVER_HELP = "Keep counting, every --interval seconds, until stopped."
+
 
 class Command(BaseCommand):
     help = "Count the outbound clicks waiting in the inbox."
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--forever",
-            action="store_true",
-            help="Keep counting, every --interval seconds, until stopped.",
+            "--batch-size", type=int, help="Clicks counted per transaction."
         )
-        parser.add_argument("--interval", type=float, default=1.0)
-        parser.add_argument("--batch-size", type=int, default=None)
+        parser.add_argument("--forever", action="store_true", help=FOREVER_HELP)
+        parser.add_argument(
+            "--interval", type=float, default=1.0, help="Seconds between rounds."
+        )
 
     def handle(self, *args, forever=False, interval=1.0, batch_size=None, **options):
         while True:

@@ -26,7 +26,7 @@ from wagtail_outbound.models import (
     SourcePage,
     fingerprint,
 )
-from wagtail_outbound.recording import rebuild_rollups
+from wagtail_outbound.rollups import rebuild as rebuild_rollups
 from wagtail_outbound.urlnorm import normalise_url
 
 ADMIN_USERNAME = ADMIN_PASSWORD = "admin"
