@@ -302,15 +302,15 @@ class Report:
         else:
             plan = periods.plan(filters.start, filters.end)
             days = [part for part in plan if part.span == Span.DAY]
-            periods_ = [part for part in plan if part.span != Span.DAY]
+            stored = [part for part in plan if part.span != Span.DAY]
             parts = []
             if days:
                 found = Q()
                 for part in days:
                     found |= Q(day__gte=part.first, day__lte=part.last)
                 parts.append(filters.narrow(DailyClicks.objects.filter(found)))
-            if periods_:
-                rows = PairClicks.objects.filter(rollups.covering(periods_))
+            if stored:
+                rows = PairClicks.objects.filter(rollups.covering(stored))
                 parts.append(filters.narrow(rows))
         if keys is not None:
             lookup = column(self.key, DailyClicks)
