@@ -29,6 +29,10 @@ CONFIGURATIONS = {
     "wagtail8-postgres": ("wagtail>=8,<9", POSTGRES_URL),
     "wagtail7.0-sqlite": ("wagtail>=7.0,<7.1", None),
 }
+# The heaviest tests (Hypothesis's 300 examples a property) run in this
+# configuration only; the others run the same fixed examples, fewer of them
+# (tests/conftest.py), so the whole matrix stays well under 45 minutes.
+HEAVY = "wagtail8-postgres"
 
 
 @nox.session
@@ -45,6 +49,9 @@ def suite(session, database_url):
     pytest, tests/swapped on Wagtail 8, tests/analytics on PostgreSQL."""
     location = session.virtualenv.location
     env = {
+        "HYPOTHESIS_PROFILE": os.environ.get(
+            "HYPOTHESIS_PROFILE", "ci" if session.name == HEAVY else "ci-light"
+        ),
         # None: not the caller's DATABASE_URL, the test settings' SQLite.
         "DATABASE_URL": database_url,
         # A SQLite test database per configuration, so two can run at once.

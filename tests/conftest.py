@@ -10,9 +10,11 @@ from hypothesis import settings as hypothesis_settings
 from wagtail.models import Locale, Page, Site
 
 # Hypothesis: 25 examples a test locally ("dev"), 300 and the same ones on
-# every run in CI ("ci", with CI=true); HYPOTHESIS_PROFILE picks either. Both
-# start from Hypothesis's defaults, not from what it loads itself when it sees
-# a CI variable. A test that needs more examples scales its count from these.
+# every run in CI ("ci", with CI=true); HYPOTHESIS_PROFILE picks one. CI runs
+# the large profile in one configuration only (noxfile.py) and "ci-light",
+# the same fixed examples as few as "dev", in the others. All start from
+# Hypothesis's defaults, not from what it loads itself when it sees a CI
+# variable. A test that needs more examples scales its count from these.
 _defaults = hypothesis_settings.get_profile("default")
 hypothesis_settings.register_profile("dev", _defaults, max_examples=25, deadline=None)
 hypothesis_settings.register_profile(
@@ -23,6 +25,9 @@ hypothesis_settings.register_profile(
     derandomize=True,
     database=None,
     print_blob=True,
+)
+hypothesis_settings.register_profile(
+    "ci-light", hypothesis_settings.get_profile("ci"), max_examples=25
 )
 hypothesis_settings.load_profile(
     os.environ.get("HYPOTHESIS_PROFILE")
