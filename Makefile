@@ -93,7 +93,7 @@ bench: install
 		|| $(BIN)/python -m pip install --quiet --group bench
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
-# Retakes the screenshots in docs/screenshots/ (tests/browser/test_reports_browser.py).
+# Retakes the screenshots in docs/screenshots/ (the browser tests named *screenshot*).
 screenshots: install
 	OUTBOUND_SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser -k screenshot
 

@@ -21,7 +21,7 @@ from . import summary
 from .common import PG_URL, SQLITE_URL
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCHMARKS = ["reports", "serving", "ingestion", "faults", "tracker"]
+BENCHMARKS = ["reports", "serving", "ingestion", "faults", "tracker", "inventory"]
 
 
 def run(url, module, *args):
@@ -92,6 +92,18 @@ def prepare(url, clicks):
         run(url, "benchmarks.seed", "--clicks", str(clicks), "--replace")
 
 
+def inventory(url, pages):
+    """The link inventory benchmark, in a database of its own beside ``url``
+    (its site of ``pages`` pages is created once and kept)."""
+    if url.startswith("postgres"):
+        url = url + "_inventory"
+        create_pg_database(url)
+    else:
+        url = url.removesuffix(".sqlite3") + "-inventory.sqlite3"
+    django(url, "migrate", "--no-input", "-v0")
+    return measure(url, "inventory", "--pages", str(pages))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     parser.add_argument("--only", nargs="+", choices=BENCHMARKS, default=BENCHMARKS)
@@ -123,6 +135,12 @@ def main(argv=None):
         help="beacons of the fault benchmark",
     )
     parser.add_argument(
+        "--inventory-pages",
+        type=int,
+        default=10_000,
+        help="pages of the link inventory benchmark's site (a database of its own)",
+    )
+    parser.add_argument(
         "--output", default=str(ROOT / "benchmarks" / "results" / "latest.json")
     )
     args = parser.parse_args(argv)
@@ -131,7 +149,8 @@ def main(argv=None):
     urls = {"postgresql": args.postgresql_url, "sqlite": args.sqlite_url}
     for database in args.databases:
         url = urls[database]
-        if not args.no_seed:
+        # The inventory benchmark has a database of its own (``inventory``).
+        if not args.no_seed and set(args.only) - {"inventory", "tracker"}:
             clicks = args.clicks if database == "postgresql" else args.sqlite_clicks
             prepare(url, clicks)
         runs = str(args.runs)
@@ -156,6 +175,8 @@ def main(argv=None):
                     "--workers",
                     str(count),
                 )
+        if "inventory" in args.only:
+            results[f"inventory/{database}"] = inventory(url, args.inventory_pages)
         if "faults" in args.only:
             results[f"faults/{database}"] = measure(
                 url, "faults", "--beacons", str(args.fault_beacons)
@@ -164,6 +185,10 @@ def main(argv=None):
         results["tracker"] = measure(None, "tracker", "--runs", str(args.runs))
     Path(args.output).parent.mkdir(exist_ok=True)
     Path(args.output).write_text(json.dumps(results, indent=2) + "\n")
+    found = {key: r for key, r in results.items() if key.startswith("inventory/")}
+    if found:
+        path = Path(args.output).with_name("inventory.json")
+        path.write_text(json.dumps(found, indent=2) + "\n")
     print(summary.render(results))
     print(f"Results written to {args.output}")
 

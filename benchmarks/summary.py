@@ -146,6 +146,18 @@ def reports(result):
     return lines
 
 
+def inventory(database, r):
+    return [
+        f"| {database} | {r['pages']} | {r['links_on_pages']} "
+        f"({r['distinct_links']} distinct) | {r['build_s']} s "
+        f"({r['build_pages_per_s']} pages/s) | {r['rebuild_s']} s "
+        f"| {r['publish_ms_without']} → {r['publish_ms_with']} ms "
+        f"(+{r['publish_extra_ms']} ms, x {r['publish_ratio']}) "
+        f"| {r['admin_publish_ms_without']} → {r['admin_publish_ms_with']} ms "
+        f"(+{r['admin_publish_extra_ms']} ms, x {r['admin_publish_ratio']}) |"
+    ]
+
+
 def render(results):
     out = ["### Page serving", ""]
     out += ["| Database | With hook | Without | Ratio | Budget |", "| --- " * 5 + "|"]
@@ -236,6 +248,20 @@ def render(results):
             f"{t['ms_per_click_without']} ms without, so {t['ms_added_per_click']} ms "
             f"added by its handler ({t['clicks_per_run']} clicks x {t['runs']} runs). "
             f"Budget < 1 ms: {verdict(t['ms_added_per_click'] < 1)}.",
+        ]
+    lines = [
+        line
+        for key, r in results.items()
+        if key.startswith("inventory/")
+        for line in inventory(key.split("/")[1], r)
+    ]
+    if lines:
+        out += ["", "### Link inventory", ""]
+        out += [
+            "| Database | Pages | Links on pages | Build | Rebuild "
+            "| Publish in code: without → with | Publish in the admin |",
+            "| --- " * 7 + "|",
+            *lines,
         ]
     return "\n".join(out)
 

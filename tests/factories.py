@@ -83,3 +83,39 @@ def clicks_on(url=None):
     if url is not None:
         counters = counters.filter(link__url=url)
     return counters.aggregate(clicks=Sum("clicks"))["clicks"] or 0
+
+
+def in_content(site, url, *pages, where="body", status=None, **check):
+    """The ``Link`` of ``url`` held by ``pages`` of ``site``, as the link
+    inventory records it (``Placement`` rows, first seen ten days ago), and
+    with ``status`` (a ``Health``) the link checker's answer (``LinkCheck``,
+    checked now, with ``check``'s fields: ``http_status``, ``final_url``,
+    ``permanent``...). Clicks on the same URL count for the same link."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from wagtail_outbound.models import Link, LinkCheck, Placement, fingerprint
+
+    link = Link.objects.filter(url_hash=fingerprint(url)).first()
+    if link is None:
+        domain = url.split("/")[2].split(":")[0]
+        link = Link.objects.create(url=url, url_hash=fingerprint(url), domain=domain)
+    now = timezone.now()
+    seen = now - timedelta(days=10)
+    for page in pages:
+        Placement.objects.create(
+            site=site,
+            page_id=page.pk,
+            link=link,
+            where=where,
+            first_seen=seen,
+            last_seen=now,
+        )
+    if pages:
+        Link.objects.filter(pk=link.pk).update(first_seen=seen, last_seen=now)
+    if status is not None:
+        LinkCheck.objects.update_or_create(
+            link=link, defaults={"status": status, "checked_at": now, **check}
+        )
+    return link

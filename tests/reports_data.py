@@ -88,6 +88,25 @@ def editor(django_user_model):
     return user
 
 
+def page_user(django_user_model, name, *, pages=(), report=True):
+    """A Wagtail editor who may edit the ``pages`` trees, with the report
+    permission unless ``report`` is false."""
+    from wagtail.models import GroupPagePermission
+
+    group = Group.objects.create(name=f"Editors of {name}")
+    group.permissions.add(Permission.objects.get(codename="access_admin"))
+    if report:
+        group.permissions.add(report_permission())
+    change = Permission.objects.get(
+        content_type__app_label="wagtailcore", codename="change_page"
+    )
+    for page in pages:
+        GroupPagePermission.objects.create(group=group, page=page, permission=change)
+    user = django_user_model.objects.create_user(name, password="pw")
+    user.groups.add(group)
+    return user
+
+
 def bulk_seed(site, count, day=None):
     """``count`` domains, each with one URL clicked from its own page,
     ``i + 1`` clicks for the i-th, written with three bulk inserts."""

@@ -39,6 +39,7 @@ DOMAINS = reverse("wagtail_outbound_reports:domains")
 URLS = reverse("wagtail_outbound_reports:urls")
 PAGES = reverse("wagtail_outbound_reports:pages")
 TABS = [DOMAINS, URLS, PAGES]
+LINKS = reverse("wagtail_outbound_reports:links")
 # Dates relative to today run on a fixed day (tests/conftest.py).
 pytestmark = pytest.mark.usefixtures("frozen_today")
 # Per tab, in CI; in proportion to the profile's examples elsewhere (each
@@ -233,7 +234,10 @@ def query_strings(ids, site_ids):
         "link": hostile(*ids["link"]),
         "source": hostile(*ids["source"]),
         "page": hostile(*ids["page"]),
-        "ordering": hostile(*ordering),
+        "health": hostile("broken", "redirected", "unknown"),
+        "clicked": hostile("yes", "no"),
+        "content": hostile("gone", "all"),
+        "ordering": hostile(*ordering, "pages", "-status", "checked"),
         "p": hostile("1", "2"),
         "per_page": hostile("10"),
         "export": st.sampled_from(["", "", "csv", "xlsx", "pdf", "\x00"]),
@@ -267,7 +271,7 @@ def _consume(response):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("tab", TABS)
+@pytest.mark.parametrize("tab", [*TABS, LINKS])
 def test_no_report_parameter_fails_or_runs_away(admin_client, data, home, tab):
     ids = {
         "link": [str(pk) for pk in Link.objects.values_list("pk", flat=True)],

@@ -73,10 +73,12 @@ def test_xlsx_export_has_typed_cells(admin_client, site, home):
         "Clicks",
         "Source pages",
         "Last clicked",
+        "In content",
     ]
     assert rows[1][:3] == ["https://example.com/a", "example.com", "A"]
     assert rows[1][5:7] == [2, 1]
     assert rows[1][7] in (today(), datetime.combine(today(), time()))
+    assert rows[1][8] == 0  # pages holding it: in no content
     assert len(rows) == 2
 
 

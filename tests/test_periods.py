@@ -25,13 +25,16 @@ def counted(parts, day):
     end=st.none() | DAYS,
     today=DAYS,
     signed=st.booleans(),
+    dekads=st.booleans(),
 )
 def test_a_plan_counts_every_day_of_the_range_once_and_no_other(
-    start, end, today, signed
+    start, end, today, signed, dekads
 ):
-    parts = plan(start, end, signed=signed, as_of=today)
+    parts = plan(start, end, signed=signed, as_of=today, dekads=dekads)
     if not signed:
         assert all(part.sign == 1 for part in parts)
+    if not dekads:
+        assert all(part.span != Span.DEKAD for part in parts)
     day = date(2022, 12, 1)
     # Unsigned plans may read days after today, which hold no clicks yet.
     while day <= (date(2029, 1, 31) if signed else today):
@@ -68,6 +71,29 @@ def test_days_after_today_cost_nothing_to_subtract():
     # A range ending before today reads its edge days.
     assert plan(date(2026, 10, 17), date(2026, 11, 15), as_of=date(2026, 11, 30)) == [
         Part(Span.DAY, date(2026, 10, 17), date(2026, 11, 15)),
+    ]
+
+
+def test_dekads_are_thirds_of_a_month():
+    firsts = {Span.DEKAD.first_day(date(2024, 2, day)) for day in range(1, 30)}
+    assert firsts == {date(2024, 2, 1), date(2024, 2, 11), date(2024, 2, 21)}
+    assert Span.DEKAD.first_day(date(2026, 1, 31)) == date(2026, 1, 21)
+    assert Span.DEKAD.following(date(2026, 1, 10)) == date(2026, 1, 11)
+    assert Span.DEKAD.following(date(2026, 1, 15)) == date(2026, 1, 21)
+    assert Span.DEKAD.following(date(2024, 2, 29)) == date(2024, 3, 1)
+    assert Span.DEKAD.following(date(2026, 12, 31)) == date(2027, 1, 1)
+
+
+def test_a_window_ending_mid_month_reads_dekads_with_dekads():
+    # The benchmark's worst 30 days: 9 edge days and two dekads, instead of
+    # 30 days.
+    parts = plan(
+        date(2026, 10, 17), date(2026, 11, 15), as_of=date(2026, 11, 30), dekads=True
+    )
+    assert parts == [
+        Part(Span.DAY, date(2026, 10, 17), date(2026, 10, 20)),
+        Part(Span.DEKAD, date(2026, 10, 21), date(2026, 11, 1)),
+        Part(Span.DAY, date(2026, 11, 11), date(2026, 11, 15)),
     ]
 
 

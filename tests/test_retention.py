@@ -11,7 +11,16 @@ from wagtail.models import Page, Site
 
 from tests.factories import click
 from wagtail_outbound import retention
-from wagtail_outbound.models import DailyClicks, Link, OutboundSettings, SourcePage
+from wagtail_outbound.models import (
+    DailyClicks,
+    Health,
+    Link,
+    LinkCheck,
+    OutboundSettings,
+    Placement,
+    SourcePage,
+)
+from wagtail_outbound.periods import Span
 from wagtail_outbound.tasks import prune_outbound_history
 
 # The cut-off of a 30-day retention falls in the middle of October.
@@ -55,12 +64,7 @@ def assert_rollups_match_counters():
             continue
         for row in model.objects.values():
             start = row["day"]
-            if row["span"] == "y":
-                end = start.replace(year=start.year + 1)
-            elif row["span"] == "m":
-                end = (start + datetime.timedelta(days=32)).replace(day=1)
-            else:
-                end = start + datetime.timedelta(days=1)
+            end = Span(row["span"]).following(start)
             expected = DailyClicks.objects.filter(
                 site_id=row["site_id"],
                 day__gte=start,
@@ -158,6 +162,24 @@ def test_links_and_pages_no_counter_refers_to_are_deleted(site):
     retention.prune(today=TODAY)
     assert list(Link.objects.values_list("domain", flat=True)) == ["kept.example"]
     assert list(SourcePage.objects.values_list("path", flat=True)) == ["/"]
+
+
+def test_a_checked_link_goes_with_its_clicks_and_one_in_content_stays(site):
+    """The link checker's answer never keeps a link; a page holding it does."""
+    keep_days(site, 30)
+    click(site, "https://checked.example/", day=days_ago(90))
+    click(site, "https://held.example/", day=days_ago(90))
+    age_links()
+    for link in Link.objects.all():
+        LinkCheck.objects.create(link=link, status=Health.OK)
+    held = Link.objects.get(domain="held.example")
+    now = timezone.now()
+    Placement.objects.create(
+        site=site, page_id=site.root_page_id, link=held, first_seen=now, last_seen=now
+    )
+    retention.prune(today=TODAY)
+    assert list(Link.objects.values_list("domain", flat=True)) == ["held.example"]
+    assert list(LinkCheck.objects.values_list("link", flat=True)) == [held.pk]
 
 
 def test_a_new_link_is_not_pruned_while_its_click_may_be_in_flight(site):

@@ -4,6 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.db.models import Count, F, Q, Sum
+from django.utils import timezone
 
 from benchmarks.seed import click_tables, seed_history
 from tests.factories import click
@@ -11,7 +12,10 @@ from wagtail_outbound import periods, stats
 from wagtail_outbound.models import (
     ROLLUPS,
     DailyClicks,
+    Link,
     LinkClicks,
+    PairClicks,
+    Placement,
     SiteClicks,
     SourcePage,
 )
@@ -59,6 +63,15 @@ def history(site):
         click(
             site, url, times=times, day=day, source=source, event=event, page_id=page_id
         )
+    # One link in content: the URLs report counts the pages that hold it.
+    link = Link.objects.order_by("pk").first()
+    Placement.objects.create(
+        site=site,
+        page_id=site.root_page_id,
+        link=link,
+        first_seen=timezone.now(),
+        last_seen=timezone.now(),
+    )
     return site
 
 
@@ -95,13 +108,18 @@ def test_each_click_adds_to_the_day_and_month_rollups(history):
 def test_rebuilding_gives_the_rollups_the_write_path_built(history):
     sites = snapshot(SiteClicks, "site_id")
     links = snapshot(LinkClicks, "site_id", "link_id")
+    pairs = snapshot(PairClicks, "site_id", "link_id", "source_id")
+    assert {row[-3] for row in pairs} == {Span.DEKAD, Span.MONTH, Span.YEAR}
     SiteClicks.objects.all().delete()
     LinkClicks.objects.filter(span=Span.MONTH).update(clicks=99)
+    PairClicks.objects.filter(span=Span.DEKAD).delete()
 
     rebuild_rollups()
 
     assert snapshot(SiteClicks, "site_id") == sites
     assert snapshot(LinkClicks, "site_id", "link_id") == links
+    # Dekads, which no SQL function truncates to, are rebuilt too.
+    assert snapshot(PairClicks, "site_id", "link_id", "source_id") == pairs
 
 
 @pytest.mark.parametrize(("start", "end"), RANGES)
@@ -210,6 +228,8 @@ def expected_rows(name, start, end, narrowed):
                     "last_day": max(member["day"] for member in members),
                     "event": max(member["event"] for member in members),
                     "category": max(member["category"] for member in members),
+                    # The pages holding it now (the inventory), whatever the range.
+                    "pages": Placement.objects.filter(link_id=first["link_id"]).count(),
                 }
             )
         else:

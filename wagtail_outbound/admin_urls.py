@@ -2,11 +2,12 @@
 
 Each tab has its page and its results alone, which the header's search and
 filters fetch to refresh the listing in place (Wagtail's ``results_only``).
+The overlay's endpoint answers one page's counts as JSON.
 """
 
 from django.urls import path
 
-from .views import reports
+from .views import overlay, reports
 
 app_name = "wagtail_outbound_reports"
 
@@ -29,4 +30,11 @@ urlpatterns = [
         reports.ExitPagesView.as_view(results_only=True),
         name="pages_results",
     ),
+    path("links/", reports.LinksView.as_view(), name="links"),
+    path(
+        "links/results/",
+        reports.LinksView.as_view(results_only=True),
+        name="links_results",
+    ),
+    path("overlay/<int:page_id>/", overlay.page_clicks, name="overlay"),
 ]

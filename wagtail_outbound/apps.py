@@ -10,3 +10,5 @@ class WagtailOutboundAppConfig(AppConfig):
 
     def ready(self):
         from . import checks, signals  # noqa: F401  (registers checks and receivers)
+
+        signals.connect_page_deletion()

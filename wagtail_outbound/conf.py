@@ -53,6 +53,20 @@ DEFAULTS = {
     # Seconds a process keeps sites and their tracking settings before it
     # reads them again: a settings change applies everywhere within this.
     "WAGTAIL_OUTBOUND_CONFIG_SECONDS": 2,
+    # The link checker (wagtail_outbound.health, docs/links.md). A link that
+    # is OK or redirected is checked again after this many days; one clicked
+    # in the last 30 days, or broken, blocked or unknown, after the second.
+    "WAGTAIL_OUTBOUND_LINK_CHECK_INTERVAL_DAYS": 7,
+    "WAGTAIL_OUTBOUND_LINK_CHECK_CLICKED_INTERVAL_DAYS": 1,
+    # Seconds to connect and, separately, to wait for the response headers.
+    "WAGTAIL_OUTBOUND_LINK_CHECK_TIMEOUT": 10,
+    # Seconds between two requests to the same host (one at a time per host).
+    "WAGTAIL_OUTBOUND_LINK_CHECK_HOST_DELAY": 1.0,
+    # Hosts checked in parallel, each by one thread.
+    "WAGTAIL_OUTBOUND_LINK_CHECK_WORKERS": 4,
+    # The checker runs on the server: by default it never connects to a
+    # loopback, private, link-local or otherwise non-public address.
+    "WAGTAIL_OUTBOUND_LINK_CHECK_ALLOW_PRIVATE": False,
 }
 
 

@@ -1,4 +1,5 @@
-"""The dashboard panel "Top outbound domains" and the month's summary item."""
+"""The dashboard panels "Top outbound domains" and "Broken links visitors
+still click", and the month's summary item."""
 
 from datetime import timedelta
 
@@ -7,8 +8,8 @@ from django.urls import reverse
 from wagtail.admin.site_summary import SummaryItem
 from wagtail.admin.ui.components import Component
 
-from . import periods, stats
-from .models import OTHER_DOMAIN
+from . import links, periods, stats
+from .models import OTHER_DOMAIN, Health, LinkCheck
 from .permissions import user_can_view_reports
 from .tables import domain_label, report_url
 
@@ -50,6 +51,49 @@ class TopDomainsPanel(Component):
         }
 
 
+class BrokenLinksPanel(Component):
+    """The 10 broken links with the most clicks in the last 30 days, in
+    content or not, each opening the pages that hold it (and so their
+    editors): what to fix first."""
+
+    name = "outbound_broken_links"
+    order = 151  # beside the top domains
+    template_name = "wagtail_outbound/dashboard/broken_links.html"
+
+    @property
+    def media(self):
+        return forms.Media(css={"all": ["wagtail_outbound/reports.css"]})
+
+    def get_context_data(self, parent_context):
+        end = periods.today()
+        start = end - timedelta(days=PERIOD_DAYS - 1)
+        report = links.links(
+            stats.Filters(start=start, end=end),
+            health=Health.BROKEN,
+            clicked=links.CLICKED,
+            content=links.ANY_CONTENT,
+        )
+        rows = report.top(TOP)
+        for row in rows:
+            row["pages_url"] = report_url(
+                "links", link=row["link_id"], period=PERIOD_DAYS
+            )
+        return {
+            "rows": rows,
+            # Before the link checker's first answer, "none" would say nothing.
+            "checked": bool(rows)
+            or LinkCheck.objects.filter(checked_at__isnull=False).exists(),
+            "report_url": report_url(
+                "links",
+                health=Health.BROKEN,
+                clicked=links.CLICKED,
+                content=links.ANY_CONTENT,
+                period=PERIOD_DAYS,
+            ),
+            "days": PERIOD_DAYS,
+        }
+
+
 class ClicksSummaryItem(SummaryItem):
     """This month's outbound clicks, among the dashboard's summary numbers."""
 
@@ -68,9 +112,10 @@ class ClicksSummaryItem(SummaryItem):
         }
 
 
-def add_panel(request, panels):
+def add_panels(request, panels):
     if user_can_view_reports(request.user):
         panels.append(TopDomainsPanel())
+        panels.append(BrokenLinksPanel())
 
 
 def add_summary_item(request, items):

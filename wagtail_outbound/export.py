@@ -26,14 +26,23 @@ class TableExportMixin(SpreadsheetExportMixin):
     table_class = None
 
     @property
+    def exported_columns(self):
+        """The table's columns but those shown on screen only
+        (``exclude_from_export``)."""
+        return {
+            name: column
+            for name, column in self.table_class.base_columns.items()
+            if not column.exclude_from_export
+        }
+
+    @property
     def list_export(self):
-        return list(self.table_class.base_columns)
+        return list(self.exported_columns)
 
     @property
     def export_headings(self):
         return {
-            name: column.verbose_name
-            for name, column in self.table_class.base_columns.items()
+            name: column.verbose_name for name, column in self.exported_columns.items()
         }
 
     def export_table(self, table, export_format):

@@ -35,8 +35,8 @@ from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.forms.search import SearchForm
 from wagtail.models import Site
 
-from . import periods, stats
-from .models import DailyClicks, Link, SourcePage
+from . import links, periods, stats
+from .models import DailyClicks, Health, Link, SourcePage
 from .sources import page_model
 from .tables import page_label, page_titles, path_label, readable_domain, url_label
 
@@ -259,7 +259,9 @@ class ReportFilterForm(forms.Form):
             ),
         }
         for name, limit in largest.items():
-            field = self.fields[name]
+            field = self.fields.get(name)
+            if field is None:  # a tab without this drill-down
+                continue
             field.max_value = limit
             field.validators.append(MaxValueValidator(limit))
 
@@ -363,8 +365,9 @@ class ReportFilterSet(WagtailFilterSet):
 
     def suggest(self, *, events=(), categories=()):
         """Offer ``events`` and ``categories`` in the filters' menus."""
-        self.form.fields["event"].widget.suggestions = list(events)
-        self.form.fields["category"].widget.suggestions = list(categories)
+        for name, values in (("event", events), ("category", categories)):
+            if name in self.form.fields:
+                self.form.fields[name].widget.suggestions = list(values)
 
     def date_range(self):
         """``(period, start, end)``; an invalid period or date gives the
@@ -423,3 +426,60 @@ def parameters(name, widget):
     """The query-string parameters of form field ``name``."""
     suffixes = getattr(widget, "suffixes", None)
     return [widget.suffixed(name, s) for s in suffixes] if suffixes else [name]
+
+
+class LinkFilterSet(ReportFilterSet):
+    """The Links tab's filters: the period of the clicks counted, the site,
+    status (the link checker's), clicks (never or some in the period), in
+    content (the inventory, or links clicked that no page holds any more) and
+    domain, in the filter menu; the search box; and the drill-down to the
+    pages that hold one link (``link``). Events, categories and exit pages
+    count clicks, not links: the tab has no such filters."""
+
+    health = django_filters.ChoiceFilter(
+        label=_("Status"),
+        choices=[
+            (status, Health(status).label)
+            for status in (
+                Health.BROKEN,
+                Health.REDIRECTED,
+                Health.BLOCKED,
+                Health.OK,
+                Health.UNKNOWN,
+            )
+        ],
+        empty_label=_("Any status"),
+        widget=forms.RadioSelect,
+    )
+    clicked = django_filters.ChoiceFilter(
+        label=_("Clicks"),
+        choices=links.CLICKED_CHOICES,
+        empty_label=_("Clicked or not"),
+        widget=forms.RadioSelect,
+    )
+    content = django_filters.ChoiceFilter(
+        label=_("In content"),
+        choices=[c for c in links.CONTENT_CHOICES if c[0] != links.IN_CONTENT],
+        # No value: the links in content, and no pill for it.
+        empty_label=dict(links.CONTENT_CHOICES)[links.IN_CONTENT],
+        widget=forms.RadioSelect,
+    )
+    # In the menu here, not a drill-down: typed, or set by a domain's link.
+    domain = DomainFilter(
+        label=_("Domain"),
+        max_length=DOMAIN_LENGTH,
+        widget=forms.TextInput(attrs={"placeholder": _("Any domain")}),
+    )
+
+    # Labels and exit pages count clicks, not links: not filters of this tab.
+    event = category = source = page = None
+
+    def link_options(self):
+        """The Links report's own filters, as ``links.LinkReport`` takes them."""
+        self.is_valid()
+        data = self.form.cleaned_data
+        return {
+            "health": data.get("health") or None,
+            "clicked": data.get("clicked") or None,
+            "content": data.get("content") or links.IN_CONTENT,
+        }

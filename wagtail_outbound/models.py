@@ -20,6 +20,7 @@ from wagtail.models import Page
 
 from .domains import parse_domain_list
 from .fields import SiteKey
+from .panels import OutboundClicksPanel
 
 # The roll-ups are models of this app: importing them here registers them.
 from .rollups import (  # noqa: F401
@@ -50,6 +51,10 @@ class Link(models.Model):
     text = models.CharField(_("link text"), max_length=255, blank=True)
     text_votes = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # In published content (the link inventory, ``Placement``): when a live
+    # page first and last served the link. None: never seen in content.
+    first_seen = models.DateTimeField(_("first seen in content"), null=True)
+    last_seen = models.DateTimeField(_("last seen in content"), null=True)
 
     class Meta:
         verbose_name = _("outbound link")
@@ -58,6 +63,83 @@ class Link(models.Model):
 
     def __str__(self):
         return self.url
+
+
+class Placement(models.Model):
+    """The link inventory: an outbound link that a live page serves.
+
+    Built from the page's rendered HTML (so template links count too), and
+    kept current on publish, unpublish, move and delete. Pages are referenced
+    by id, not by a foreign key, like ``SourcePage``.
+    """
+
+    site = SiteKey()
+    page_id = models.PositiveIntegerField(_("page id"))
+    link = models.ForeignKey(
+        Link, on_delete=models.CASCADE, related_name="placements", db_index=False
+    )
+    # The field or block that holds the link, where it can be known
+    # ("body", "body.3.link", "template").
+    where = models.CharField(_("field or block"), max_length=255, blank=True)
+    text = models.CharField(_("link text"), max_length=255, blank=True)
+    first_seen = models.DateTimeField(_("first seen"))
+    last_seen = models.DateTimeField(_("last seen"))
+
+    class Meta:
+        verbose_name = _("link in content")
+        verbose_name_plural = _("links in content")
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(
+                fields=["page_id", "link"], name="wagtail_outbound_placement_unique"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["link", "site"], name="wagtail_outbound_held_by"),
+            models.Index(
+                fields=["site", "page_id"], name="wagtail_outbound_page_links"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.page_id} {self.link_id}"
+
+
+class Health(models.TextChoices):
+    """What the link checker found at a URL."""
+
+    UNKNOWN = "unknown", _("Not checked")
+    OK = "ok", _("OK")
+    REDIRECTED = "redirected", _("Redirected")
+    BROKEN = "broken", _("Broken")
+    BLOCKED = "blocked", _("Worth a look")  # 401, 403, 429: not proven broken
+
+
+class LinkCheck(models.Model):
+    """The link checker's last answer for one URL (``Link``), checked once
+    however many pages hold it."""
+
+    link = models.OneToOneField(
+        Link, on_delete=models.CASCADE, primary_key=True, related_name="health"
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Health.choices, default=Health.UNKNOWN
+    )
+    http_status = models.PositiveSmallIntegerField(_("HTTP status"), null=True)
+    # Where redirects ended, and whether every hop was permanent (301, 308).
+    final_url = models.TextField(_("final address"), blank=True)
+    permanent = models.BooleanField(_("permanent redirect"), default=False)
+    error = models.CharField(_("error"), max_length=255, blank=True)
+    checked_at = models.DateTimeField(_("checked"), null=True)
+    next_check = models.DateTimeField(_("next check"), null=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("link check")
+        verbose_name_plural = _("link checks")
+        default_permissions = ()
+
+    def __str__(self):
+        return f"{self.link_id} {self.status}"
 
 
 class SourcePage(models.Model):
@@ -304,7 +386,8 @@ class OutboundSettings(BaseSiteSetting):
 
 
 class OutboundTrackingMixin(models.Model):
-    """Adds a per-page "Track outbound link clicks" switch to a page model.
+    """Adds a per-page "Track outbound link clicks" switch to a page model,
+    and the "Outbound clicks" panel beside it in the Settings tab.
 
     ``class ArticlePage(OutboundTrackingMixin, Page)``, then ``makemigrations``.
     When the switch is off, the published page gets no tracker at all.
@@ -320,7 +403,11 @@ class OutboundTrackingMixin(models.Model):
         ),
     )
 
-    settings_panels = [*Page.settings_panels, FieldPanel("track_outbound_clicks")]
+    settings_panels = [
+        *Page.settings_panels,
+        FieldPanel("track_outbound_clicks"),
+        OutboundClicksPanel(),
+    ]
 
     class Meta:
         abstract = True

@@ -4,9 +4,10 @@ A click belongs to its date in the project's ``TIME_ZONE``, and every report
 counts days the same way, whatever time zone an admin user has chosen: two
 editors always see the same totals for "Last 7 days".
 
-Roll-ups store clicks per day, calendar month and calendar year (a
-:class:`Span`). :func:`plan` decides from the calendar alone which stored
-periods a date range reads, so a report never probes the data first.
+Roll-ups store clicks per day, calendar month and calendar year, and the
+pairs of links and pages also per ten days (a :class:`Span`). :func:`plan`
+decides from the calendar alone which stored periods a date range reads, so
+a report never probes the data first.
 """
 
 import dataclasses
@@ -47,9 +48,15 @@ def years_after(day, years):
 
 
 class Span(models.TextChoices):
-    """Length of the period a roll-up row counts, starting on its ``day``."""
+    """Length of the period a roll-up row counts, starting on its ``day``.
+
+    A dekad is a third of a month: days 1 to 10, 11 to 20, and 21 to the
+    month's end. Dekads nest in months, so a month is three dekads, and a
+    30-day window that ends mid-month is mostly two dekads, not 30 days.
+    """
 
     DAY = "d", _("day")
+    DEKAD = "t", _("ten days")
     MONTH = "m", _("month")
     YEAR = "y", _("year")
 
@@ -57,6 +64,8 @@ class Span(models.TextChoices):
         """The first day of the period of this span that holds ``day``."""
         if self == Span.DAY:
             return day
+        if self == Span.DEKAD:
+            return day.replace(day=1 + 10 * min((day.day - 1) // 10, 2))
         if self == Span.MONTH:
             return day.replace(day=1)
         return day.replace(month=1, day=1)
@@ -65,13 +74,20 @@ class Span(models.TextChoices):
         """The first day of the period after the one that holds ``day``."""
         if self == Span.DAY:
             return day + datetime.timedelta(days=1)
+        if self == Span.DEKAD:
+            first = self.first_day(day)
+            if first.day == 21:
+                return next_month(day)
+            return first + datetime.timedelta(days=10)
         if self == Span.MONTH:
             return next_month(day)
         return next_year(day)
 
-    @property
-    def finer(self):
-        return {Span.YEAR: Span.MONTH, Span.MONTH: Span.DAY}.get(self)
+    def finer(self, dekads=True):
+        """The next shorter span (without dekads: a month's is the day)."""
+        finer = {Span.YEAR: Span.MONTH, Span.MONTH: Span.DEKAD, Span.DEKAD: Span.DAY}
+        span = finer.get(self)
+        return Span.DAY if span == Span.DEKAD and not dekads else span
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,12 +103,13 @@ class Part:
 
 # What reading one stored period costs, in days' rows: keys clicked on one
 # day of a month have a row in it either way, so on the 10-million-click
-# benchmark a month's or a year's rows are about as many as 3 to 4 days'.
-# Fixed figures, so that a plan depends on the calendar alone.
-COST = {Span.DAY: 1, Span.MONTH: 4, Span.YEAR: 6}
+# benchmark a dekad's rows are about as many as 3 days', a month's or a
+# year's as 4 to 6. Fixed figures, so that a plan depends on the calendar
+# alone.
+COST = {Span.DAY: 1, Span.DEKAD: 3, Span.MONTH: 4, Span.YEAR: 6}
 
 
-def plan(start, end, *, signed=False, as_of=None):
+def plan(start, end, *, signed=False, as_of=None, dekads=False):
     """The stored periods that hold exactly the clicks from ``start`` to
     ``end`` (inclusive dates, None: unbounded), as a list of :class:`Part`.
 
@@ -104,7 +121,8 @@ def plan(start, end, *, signed=False, as_of=None):
     covers mostly as the whole period minus the days outside it, when that
     reads fewer rows; subtracting days after ``as_of`` costs nothing and keeps
     the sum exact even for a click counted just after midnight. Distinct
-    counts need ``signed=False``.
+    counts need ``signed=False``. ``dekads=True`` reads dekads too (only the
+    pairs roll-up stores them).
     """
     if start is None and end is None:
         return [Part(Span.YEAR, None, None)]
@@ -120,7 +138,7 @@ def plan(start, end, *, signed=False, as_of=None):
             parts.append(Part(Span.YEAR, next_year(start), None))
         end = start.replace(month=12, day=31)
     if start <= end:
-        parts.extend(_cover(Span.YEAR, start, end, 1, signed, as_of)[1])
+        parts.extend(_cover(Span.YEAR, start, end, 1, signed, as_of, dekads)[1])
     return _merged(parts)
 
 
@@ -133,7 +151,7 @@ def _cost(span, first, last, today):
     return COST[span]
 
 
-def _cover(span, start, end, sign, signed, today):
+def _cover(span, start, end, sign, signed, today, dekads):
     """``(cost, parts)`` covering ``start`` to ``end`` with periods of
     ``span`` or finer."""
     if span == Span.DAY:
@@ -149,7 +167,8 @@ def _cover(span, start, end, sign, signed, today):
                 (_cost(span, first, first, today), [Part(span, first, first, sign)])
             ]
         else:
-            options = [_cover(span.finer, low, high, sign, signed, today)]
+            finer = span.finer(dekads)
+            options = [_cover(finer, low, high, sign, signed, today, dekads)]
             if signed:
                 whole = (
                     _cost(span, first, first, today),
@@ -160,7 +179,7 @@ def _cover(span, start, end, sign, signed, today):
                     (high + datetime.timedelta(1), following - datetime.timedelta(1)),
                 ):
                     if outside[0] <= outside[1]:
-                        extra = _cover(span.finer, *outside, -sign, signed, today)
+                        extra = _cover(finer, *outside, -sign, signed, today, dekads)
                         whole = (whole[0] + extra[0], whole[1] + extra[1])
                 options.append(whole)
         best = min(options, key=lambda option: option[0])

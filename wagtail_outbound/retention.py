@@ -63,14 +63,21 @@ def first_kept_day(today, retention_days):
     return today - datetime.timedelta(days=retention_days)
 
 
+# Rows that describe the row they point to and never keep it.
+DEPENDENTS = {"wagtail_outbound.LinkCheck"}
+
+
 def unreferenced(model):
     """Rows of ``model`` that no row of any other model points to (including
-    relations declared with ``related_name="+"``)."""
+    relations declared with ``related_name="+"``), except facts about the row
+    itself (``DEPENDENTS``: a link's health), which go with it."""
     queryset = model.objects.all()
     for relation in model._meta.get_fields(include_hidden=True):
         if not (relation.auto_created and not relation.concrete):
             continue
         if not (relation.one_to_many or relation.one_to_one):
+            continue
+        if relation.related_model._meta.label in DEPENDENTS:
             continue
         referring = relation.related_model.objects.filter(
             **{relation.field.name: OuterRef("pk")}

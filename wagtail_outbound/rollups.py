@@ -1,4 +1,5 @@
-"""Roll-ups: the click counters summed per day, calendar month and year.
+"""Roll-ups: the click counters summed per day, calendar month and year
+(and, for the pairs of links and pages, per dekad).
 
 Everything about them is here: the tables and the keys each one counts by
 (``counted_by``), the rows a batch of clicks adds, how a range of days is read
@@ -11,7 +12,7 @@ the sum of the daily counters (``tests/test_rollups.py``).
 from collections import Counter
 
 from django.db import connections, models, transaction
-from django.db.models import BigIntegerField, Case, F, Q, Sum, Value, When
+from django.db.models import BigIntegerField, Case, F, Max, Min, Q, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncMonth, TruncYear
 from django.utils.translation import gettext_lazy as _
 
@@ -152,13 +153,16 @@ class SourceClicks(RollUp):
 
 
 class PairClicks(RollUp):
-    """Clicks on a link from a source page per month (no day rows: those are
-    the daily counters). The reports count distinct source pages per URL and
-    destinations per page, and find top pages and domains, from a month's
-    row per pair instead of a row per pair and day."""
+    """Clicks on a link from a source page per dekad, month and year (no day
+    rows: those are the daily counters). The reports count distinct source
+    pages per URL and destinations per page, and find top pages and domains,
+    from a period's row per pair instead of a row per pair and day. Dekads
+    (thirds of a month) are stored for these alone: their detail columns
+    cannot subtract days from a month as sums can, so a window ending
+    mid-month would otherwise read every one of its days."""
 
     counted_by = {"link_id": "link_id", "source_id": "source_id"}
-    spans = (Span.MONTH, Span.YEAR)
+    spans = (Span.DEKAD, Span.MONTH, Span.YEAR)
 
     link = models.ForeignKey(
         "wagtail_outbound.Link",
@@ -177,13 +181,21 @@ class PairClicks(RollUp):
         verbose_name = _("outbound clicks per link and source page")
         verbose_name_plural = _("outbound clicks per link and source page")
         constraints = [
-            # Day first: the reports read the months of a range, all sites.
+            # Day first: the reports read the periods of a range, all sites.
             models.UniqueConstraint(
                 fields=["span", "day", "site", "link", "source"],
                 name="wagtail_outbound_pair_span",
             )
         ]
-        indexes = pair_indexes("pair")
+        indexes = [
+            # Every pair of a range (an export, a sort by a detail column,
+            # the Domains report's details) from the index alone.
+            models.Index(
+                fields=["span", "day", "link", "source", "clicks"],
+                name="wagtail_outbound_pair_day",
+            ),
+            *pair_indexes("pair"),
+        ]
 
 
 ROLLUPS = (SiteClicks, LinkClicks, DomainClicks, SourceClicks, PairClicks)
@@ -276,9 +288,9 @@ def rebuild(using=None, only=None):
                 for name, lookup in model.counted_by.items()
                 if name != lookup
             }
-            for span in model.spans:
+            for span, days, period in _periods(model, counters, truncate):
                 rows = (
-                    counters.annotate(period=truncate[span], **lookups)
+                    days.annotate(period=period, **lookups)
                     .values("site_id", *keys, "period")
                     .annotate(total=Sum("clicks"), span_value=Value(span))
                     .values_list("site_id", *keys, "span_value", "period", "total")
@@ -291,6 +303,25 @@ def rebuild(using=None, only=None):
                     f"INSERT INTO {model._meta.db_table} ({names}) {sql}",
                     params,
                 )
+
+
+def _periods(model, counters, truncate):
+    """``(span, counters, first day)`` to sum for each span of ``model``:
+    every counter at once where SQL can truncate a day to its period; for
+    dekads, which no database function knows, one statement per dekad."""
+    for span in model.spans:
+        if span in truncate:
+            yield span, counters, truncate[span]
+            continue
+        bounds = counters.aggregate(first=Min("day"), last=Max("day"))
+        if bounds["first"] is None:
+            continue
+        first = span.first_day(bounds["first"])
+        while first <= bounds["last"]:
+            following = span.following(first)
+            days = counters.filter(day__gte=first, day__lt=following)
+            yield span, days, Value(first, output_field=models.DateField())
+            first = following
 
 
 def prune(model, site_id, first_kept):

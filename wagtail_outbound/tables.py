@@ -21,16 +21,18 @@ from urllib.parse import urlsplit
 
 import django_tables2 as tables
 from django import forms
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.http import urlencode
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+from wagtail.admin.templatetags.wagtailadmin_tags import human_readable_date
 from wagtail.permission_policies.pages import PagePermissionPolicy
 
-from . import stats
-from .models import OTHER_DOMAIN, OTHER_PATH, OTHER_URL
+from . import links, stats
+from .models import OTHER_DOMAIN, OTHER_PATH, OTHER_URL, Health
 from .templatetags.wagtail_outbound_tags import outbound_breakable
 
 PER_PAGE = 50
@@ -145,11 +147,12 @@ class DrillDownColumn(tables.Column):
 
 
 class DomainColumn(DrillDownColumn):
-    """A domain opening its URLs, in its readable (IDN) form; ``punycode``
-    adds the form it is stored in, beneath it and in exports."""
+    """A domain opening its URLs (or the report ``tab`` narrowed to it), in
+    its readable (IDN) form; ``punycode`` adds the form it is stored in,
+    beneath it and in exports."""
 
-    def __init__(self, *, punycode=False, **kwargs):
-        super().__init__("urls", "domain", label=domain_label, **kwargs)
+    def __init__(self, *, punycode=False, tab="urls", **kwargs):
+        super().__init__(tab, "domain", label=domain_label, **kwargs)
         self.punycode = punycode
 
     def stored_form(self, value):
@@ -230,6 +233,95 @@ class PageTitleColumn(tables.Column):
             '<a href="{}">{}</a>',
             reverse("wagtailadmin_pages:edit", args=[value]),
             title,
+        )
+
+
+class PagesColumn(DrillDownColumn):
+    """How many pages hold a link, opening the list of those pages (the
+    Links tab narrowed to the link); ``none`` names a count of zero, which
+    opens nothing. ``spelled`` shows "3 pages" rather than "3" on screen."""
+
+    def __init__(self, *, none="0", spelled=False, **kwargs):
+        kwargs.setdefault("key", "link_id")
+        super().__init__("links", "link", **kwargs)
+        self.none = none
+        self.spelled = spelled
+
+    def value(self, value):
+        return value
+
+    def render(self, value, record, table):
+        if not value:
+            return self.none
+        if self.spelled:
+            value = ngettext("%(count)s page", "%(count)s pages", value) % {
+                "count": value
+            }
+        link = table.drill(self.tab, **{self.param: self.key.resolve(record)})
+        return format_html('<a href="{}">{}</a>', link, value)
+
+
+class HealthColumn(tables.Column):
+    """What the link checker found: "Broken (404)", "Redirected (301)"...
+    A permanent redirect shows its new address, with a button to copy it;
+    a temporary one where it leads for now. In exports: the status, its HTTP
+    code and a permanent redirect's new address, as text."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("order_by", ("health_rank", "url", "link_id"))
+        super().__init__(accessor="status", **kwargs)
+
+    @staticmethod
+    def label(record):
+        label = links.health_label(record.get("status"))
+        if record.get("http_status"):
+            return f"{label} ({record['http_status']})"
+        return str(label)
+
+    def value(self, value, record):
+        label = self.label(record)
+        if new_address(record):
+            return gettext("%(status)s, new address: %(url)s") % {
+                "status": label,
+                "url": record["final_url"],
+            }
+        return label
+
+    def render(self, value, record):
+        return render_to_string(
+            "wagtail_outbound/reports/health.html",
+            {
+                "label": self.label(record),
+                "status": value,
+                "final_url": record.get("final_url") or "",
+                "new_address": new_address(record),
+            },
+        )
+
+
+def new_address(record):
+    """The address to put in content instead of a link's: where its
+    permanent redirect (every hop 301 or 308) ends, or None."""
+    if record.get("status") != Health.REDIRECTED or not record.get("permanent"):
+        return None
+    return record.get("final_url") or None
+
+
+class MomentColumn(tables.Column):
+    """A moment, as Wagtail's listings show one ("3 days ago", the date and
+    time on hover); in exports, the date and time."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("default", "—")
+        super().__init__(**kwargs)
+
+    def value(self, value):
+        return value
+
+    def render(self, value):
+        return render_to_string(
+            "wagtailadmin/shared/human_readable_date.html",
+            human_readable_date(value),
         )
 
 
@@ -342,6 +434,12 @@ class UrlTable(ReportTable):
     last_day = DayColumn(
         verbose_name=_("Last clicked"), order_by=("last_day", *casefolded("url"))
     )
+    pages = PagesColumn(
+        verbose_name=_("In content"),
+        none=_("No"),
+        spelled=True,
+        order_by=("pages", *casefolded("url")),
+    )
 
     verbose_name = _("URL")
     verbose_name_plural = _("URLs")
@@ -373,6 +471,64 @@ class ExitPageTable(ReportTable):
         accessor="top_domain__domain",
         count="top_domain__clicks",
         orderable=False,
+    )
+
+    verbose_name = _("page")
+    verbose_name_plural = _("pages")
+
+
+class LinkTable(ReportTable):
+    """The Links tab: every link in content (or clicked and gone from it),
+    sorted by the database on any column."""
+
+    class Meta(ReportTable.Meta):  # django-tables2 inherits no Meta by itself
+        pass
+
+    url = WebLinkColumn(verbose_name=_("URL"), order_by=("url", "link_id"))
+    domain = DomainColumn(
+        tab="links", verbose_name=_("Domain"), order_by=("domain", "url", "link_id")
+    )
+    clicks = tables.Column(
+        verbose_name=_("Clicks"), order_by=("clicks", "url", "link_id")
+    )
+    pages = PagesColumn(verbose_name=_("Pages"), order_by=("pages", "url", "link_id"))
+    status = HealthColumn(verbose_name=_("Status"))
+    checked = MomentColumn(
+        verbose_name=_("Checked"),
+        accessor="checked_at",
+        order_by=("checked_at", "url", "link_id"),
+    )
+    first_seen = MomentColumn(
+        verbose_name=_("First seen"),
+        order_by=("first_seen", "url", "link_id"),
+        exclude_from_export=True,
+    )
+    last_seen = MomentColumn(
+        verbose_name=_("Last seen"),
+        order_by=("last_seen", "url", "link_id"),
+        exclude_from_export=True,
+    )
+
+    verbose_name = _("link")
+    verbose_name_plural = _("links")
+
+
+class LinkPageTable(ReportTable):
+    """The pages that hold one link (the Links tab's drill-down), each
+    opening its editor when the viewer may edit it."""
+
+    class Meta(ReportTable.Meta):  # django-tables2 inherits no Meta by itself
+        pass
+
+    title = PageTitleColumn(verbose_name=_("Page"))
+    where = tables.Column(
+        verbose_name=_("Field or block"), order_by=("where", "page_id"), default="—"
+    )
+    first_seen = MomentColumn(
+        verbose_name=_("First seen"), order_by=("first_seen", "page_id")
+    )
+    last_seen = MomentColumn(
+        verbose_name=_("Last seen"), order_by=("last_seen", "page_id")
     )
 
     verbose_name = _("page")

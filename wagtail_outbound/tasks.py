@@ -9,7 +9,9 @@ try:
 except ImportError:
     from django_tasks import task
 
+from . import inventory
 from .aggregation import aggregate
+from .health import check_links
 from .retention import prune
 
 
@@ -23,3 +25,17 @@ def aggregate_outbound_clicks():
 def prune_outbound_history():
     """Delete click history older than each site's retention (``outbound_prune``)."""
     return prune()
+
+
+@task()
+def check_outbound_links(limit=None):
+    """Check the outbound links that are due (``outbound_check_links``);
+    returns how many ended in each status."""
+    return dict(check_links(limit=limit))
+
+
+@task()
+def refresh_page_links(page_id, moved=False):
+    """Make the link inventory of one page match what it serves now (on
+    publish, unpublish, move and delete: ``signals``)."""
+    return inventory.refresh_page(page_id, moved=moved)

@@ -6,7 +6,7 @@ Each hook delegates to the module that owns the behaviour.
 from django.urls import include, path
 from wagtail import hooks
 
-from . import admin_urls, dashboard, injection, menu, permissions, rich_text
+from . import admin_urls, dashboard, injection, menu, overlay, permissions, rich_text
 
 
 # order=1 puts this inside Wagtail's view-restriction check (order 0), so
@@ -40,8 +40,8 @@ def register_report_urls():
 
 
 @hooks.register("construct_homepage_panels")
-def add_top_domains_panel(request, panels):
-    dashboard.add_panel(request, panels)
+def add_dashboard_panels(request, panels):
+    dashboard.add_panels(request, panels)
 
 
 @hooks.register("construct_homepage_summary_items")
@@ -57,3 +57,10 @@ def add_page_header_button(page, user, view_name=None, next_url=None):
 @hooks.register("register_page_listing_more_buttons")
 def add_page_listing_button(page, user, next_url=None):
     return menu.page_buttons(page, user)
+
+
+# Counts drawn on the page's links, in the preview panel and on the live page,
+# through an "Outbound clicks" item for users who may see the reports.
+@hooks.register("construct_wagtail_userbar")
+def add_outbound_clicks_userbar_item(request, items, page=None):
+    overlay.add_userbar_item(request, items, page)

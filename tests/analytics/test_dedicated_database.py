@@ -23,18 +23,20 @@ from openpyxl import load_workbook
 from wagtail.models import Site
 
 from benchmarks.seed import seed_history
-from tests.factories import beacon, send
+from tests.factories import beacon, in_content, send
 from tests.testapp.models import ArticlePage
-from wagtail_outbound import aggregation, inbox, stats
+from wagtail_outbound import aggregation, inbox, inventory, stats
 from wagtail_outbound.beacon import parse_beacon
 from wagtail_outbound.models import (
     ROLLUPS,
     DailyClicks,
+    Health,
     Label,
     Link,
     NewKeys,
     OutboundSettings,
     PendingClick,
+    Placement,
     SourcePage,
 )
 from wagtail_outbound.periods import click_day
@@ -44,6 +46,7 @@ ANALYTICS = "analytics"
 DOMAINS = reverse("wagtail_outbound_reports:domains")
 URLS = reverse("wagtail_outbound_reports:urls")
 PAGES = reverse("wagtail_outbound_reports:pages")
+LINKS = reverse("wagtail_outbound_reports:links")
 
 pytestmark = pytest.mark.django_db(databases=["default", ANALYTICS])
 
@@ -409,6 +412,44 @@ def test_csv_and_xlsx_exports_read_the_analytics_database(
     ]
 
 
+def test_the_links_report_reads_the_analytics_database(
+    admin_client, beacons, home, article
+):
+    docs = in_content(
+        beacons,
+        "https://wagtail.org/docs/",
+        home,
+        article,
+        status=Health.BROKEN,
+        http_status=404,
+    )
+    in_content(beacons, "https://quiet.example/", article)
+    links = shown(admin_client.get(LINKS))
+    assert [(r["url"], r["clicks"], r["pages"], r["status"]) for r in links] == [
+        ("https://wagtail.org/docs/", 4, 2, "broken"),
+        ("https://quiet.example/", 0, 1, "unknown"),
+    ]
+    # The pages of a link from the analytics database, their titles from the
+    # CMS database.
+    response = admin_client.get(LINKS, {"link": docs.pk})
+    assert [r["page_id"] for r in shown(response)] == sorted([home.pk, article.pk])
+    assert "Partners" in response.content.decode()
+    exported = csv_rows(admin_client.get(LINKS, {"export": "csv", "clicked": "no"}))
+    assert [row[:4] for row in exported] == [
+        ["URL", "Domain", "Clicks", "Pages"],
+        ["https://quiet.example/", "quiet.example", "0", "1"],
+    ]
+    urls = shown(admin_client.get(URLS))
+    assert [(r["url"], r["pages"]) for r in urls] == [
+        ("https://wagtail.org/docs/", 2),
+        ("https://example.com/a", 0),
+        ("https://wagtail.org/blog/", 0),
+    ]
+    html = admin_client.get("/admin/").content.decode()
+    assert 'id="outbound-broken-links-heading"' in html
+    assert f'href="{LINKS}?link={docs.pk}&amp;period=30"' in html
+
+
 def test_the_dashboard_reads_the_analytics_database(admin_client, beacons):
     response = admin_client.get("/admin/")
     assert response.status_code == 200
@@ -429,6 +470,8 @@ def test_deleting_a_site_deletes_its_click_rows_in_the_analytics_database(
     )
     record_click(other, click)
     inbox.append(other.pk, click)
+    entry = inventory.Entry("https://example.com/b", "example.com", "B", "body")
+    inventory.save({home.pk: (other.pk, [entry])})  # the link inventory
     assert all(rows(model, site_id=other.pk).exists() for model in site_models())
     kept = {model: rows(model, site_id=beacons.pk).count() for model in site_models()}
 
@@ -474,3 +517,12 @@ def test_seeding_history_and_rebuilding_roll_ups_use_the_analytics_database(site
         for span in model.spans:
             assert total(model, span=span) == 500, (model, span)
     assert stats.total(stats.Filters(site=site)) == 500
+
+
+def test_the_link_inventory_lives_in_the_click_database(
+    site, home, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        home.save_revision().publish()
+    placed = Placement.objects.using(ANALYTICS).select_related("link").get()
+    assert (placed.page_id, placed.link.url) == (home.pk, "https://www.wagtail.org/")

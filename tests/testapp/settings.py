@@ -15,6 +15,7 @@ INSTALLED_APPS = [
     "wagtail_outbound",
     "django_tables2",
     "wagtail.contrib.settings",
+    "wagtail.contrib.table_block",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.embeds",
@@ -44,6 +45,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Only with its cookie: the overlay's strict-CSP browser test.
+    "tests.testapp.middleware.StrictCSPMiddleware",
 ]
 
 ROOT_URLCONF = "tests.testapp.urls"

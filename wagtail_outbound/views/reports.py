@@ -1,4 +1,4 @@
-"""The "Outbound links" report: Domains, URLs and Exit pages tabs.
+"""The "Outbound links" report: Domains, URLs, Exit pages and Links tabs.
 
 Each tab is one of Wagtail's report views (``ReportView``: the permission,
 the header with search and filter menu, active-filter pills, results refreshed
@@ -15,16 +15,28 @@ import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.views.reports import ReportView
 
-from .. import charts, permissions, stats
+from .. import charts, links, permissions, stats
 from ..export import TableExportMixin
-from ..filters import DATE_FIELDS, ReportFilterSet, ReportSearchForm
+from ..filters import DATE_FIELDS, LinkFilterSet, ReportFilterSet, ReportSearchForm
 from ..menu import ICON
-from ..tables import PER_PAGE, DomainTable, ExitPageTable, UrlTable, report_url
+from ..models import Placement
+from ..tables import (
+    PER_PAGE,
+    DomainTable,
+    ExitPageTable,
+    HealthColumn,
+    LinkPageTable,
+    LinkTable,
+    UrlTable,
+    WebLinkColumn,
+    report_url,
+)
 
 TABS = [
     ("domains", _("Domains")),
     ("urls", _("URLs")),
     ("pages", _("Exit pages")),
+    ("links", _("Links")),
 ]
 # The query-string parameters kept as hidden inputs of the header's form.
 KEPT = ("domain", "link", "source", "page")
@@ -45,6 +57,8 @@ class OutboundReportView(TableExportMixin, ReportView):
     tab = None
     table_class = None
     stats_report = None  # the stats function giving the tab's report
+    kept = KEPT  # the drill-downs this tab keeps as hidden inputs
+    suggests_labels = True  # offer events and categories in the menus
 
     def get_index_url(self):
         return report_url(self.tab)
@@ -179,9 +193,15 @@ class OutboundReportView(TableExportMixin, ReportView):
             for error in field.errors
         ]
 
+    def get_chart(self, start, end):
+        """The chart of clicks per day above the table (None: no chart)."""
+        return charts.daily_chart(stats.daily(self.stats_filters), start, end)
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        if not self.results_only or context["render_filters_fragment"]:
+        if self.suggests_labels and (
+            not self.results_only or context["render_filters_fragment"]
+        ):
             # The menus list the most clicked labels only (any may be typed).
             events, categories = stats.labels(self.stats_filters)
             self.filters.suggest(events=events, categories=categories)
@@ -191,10 +211,12 @@ class OutboundReportView(TableExportMixin, ReportView):
                 (name, label, report_url(name, **self.params), name == self.tab)
                 for name, label in TABS
             ],
-            kept=[(name, self.params[name]) for name in KEPT if name in self.params]
+            kept=[
+                (name, self.params[name]) for name in self.kept if name in self.params
+            ]
             + ([("ordering", self.ordering)] if self.ordering else []),
             refused=self.refused(),
-            chart=charts.daily_chart(stats.daily(self.stats_filters), start, end),
+            chart=self.get_chart(start, end),
             period=period,
             start=start,
             end=end,
@@ -218,3 +240,67 @@ class ExitPagesView(OutboundReportView):
     tab = "pages"
     table_class = ExitPageTable
     stats_report = staticmethod(stats.exit_pages)
+
+
+class LinksView(OutboundReportView):
+    """Every outbound link in content (``links.LinkReport``), filtered by
+    status, clicks, content and domain, sorted by the database; drilled down
+    to one link (``link``), the pages that hold it (``links.PlacementReport``),
+    each opening its editor."""
+
+    tab = "links"
+    filterset_class = LinkFilterSet
+    results_template_name = "wagtail_outbound/reports/links_results.html"
+    # The domain is in the filter menu here, not a hidden drill-down.
+    kept = ("link",)
+    suggests_labels = False
+
+    @cached_property
+    def drilled(self):
+        """Whether the tab lists the pages of one link."""
+        return self.stats_filters.link is not None
+
+    @property
+    def table_class(self):
+        return LinkPageTable if self.drilled else LinkTable
+
+    @property
+    def no_results_message(self):
+        if self.drilled:
+            return _("No page holds this link now.")
+        if not Placement.objects.exists():
+            return _(
+                "The link inventory is empty: it fills as pages are published, "
+                "or run “manage.py outbound_inventory” once."
+            )
+        return _("No outbound links match these filters.")
+
+    @cached_property
+    def report(self):
+        if self.drilled:
+            return links.placements(self.stats_filters)
+        return links.links(self.stats_filters, **self.filters.link_options())
+
+    def get_queryset(self):
+        # Every column is in the rows: the database sorts them, exports too.
+        return self.report.rows
+
+    def get_chart(self, start, end):
+        # Clicks per day say something about one link; over the whole
+        # inventory they would count links that are in no content.
+        return super().get_chart(start, end) if self.drilled else None
+
+    def get_filename(self):
+        name = super().get_filename()
+        return name.replace("-links-", "-link-pages-") if self.drilled else name
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["drilled"] = self.drilled
+        if self.drilled:
+            row = self.report.link
+            context["link_row"] = row
+            if row is not None:
+                context["link_cell"] = WebLinkColumn().render(row["url"])
+                context["health"] = HealthColumn().render(row["status"], row)
+        return context

@@ -19,6 +19,7 @@ from wagtail.models import Page, Site
 
 from home import demo_content
 from home.models import BlogIndexPage, BlogPage, ContentPage, HomePage
+from wagtail_outbound import inventory
 from wagtail_outbound.models import (
     DailyClicks,
     Link,
@@ -243,6 +244,12 @@ class Command(BaseCommand):
             site, pages = build_site(port)
             OutboundSettings.for_site(site)
             created_admin = ensure_admin()
+        # Publishing keeps the link inventory current; a database seeded
+        # before it existed gets it here.
+        totals = inventory.build(site)
+        self.stdout.write(
+            f"Link inventory: {totals.links} outbound links on {totals.pages} pages."
+        )
         has_history = DailyClicks.objects.filter(site=site).exists()
         if reset_history or not has_history:
             if has_history:
