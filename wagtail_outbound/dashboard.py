@@ -17,20 +17,29 @@ PERIOD_DAYS = 30
 TOP = 10
 
 
-class TopDomainsPanel(Component):
+class Panel(Component):
+    """A dashboard panel over the last ``PERIOD_DAYS`` days."""
+
+    @property
+    def media(self):
+        return forms.Media(css={"all": ["wagtail_outbound/reports.css"]})
+
+    @staticmethod
+    def period():
+        """``(start, end)`` of the last ``PERIOD_DAYS`` days."""
+        end = periods.today()
+        return end - timedelta(days=PERIOD_DAYS - 1), end
+
+
+class TopDomainsPanel(Panel):
     """Top 10 domains of the last 30 days, with the change against the 30 before."""
 
     name = "outbound_top_domains"
     order = 150
     template_name = "wagtail_outbound/dashboard/top_domains.html"
 
-    @property
-    def media(self):
-        return forms.Media(css={"all": ["wagtail_outbound/reports.css"]})
-
     def get_context_data(self, parent_context):
-        end = periods.today()
-        start = end - timedelta(days=PERIOD_DAYS - 1)
+        start, end = self.period()
         previous_start = start - timedelta(days=PERIOD_DAYS)
         rows = stats.domain_trend(
             stats.Filters(start=start, end=end), previous_start, limit=TOP
@@ -51,7 +60,7 @@ class TopDomainsPanel(Component):
         }
 
 
-class BrokenLinksPanel(Component):
+class BrokenLinksPanel(Panel):
     """The 10 broken links with the most clicks in the last 30 days, in
     content or not, each opening the pages that hold it (and so their
     editors): what to fix first."""
@@ -60,13 +69,8 @@ class BrokenLinksPanel(Component):
     order = 151  # beside the top domains
     template_name = "wagtail_outbound/dashboard/broken_links.html"
 
-    @property
-    def media(self):
-        return forms.Media(css={"all": ["wagtail_outbound/reports.css"]})
-
     def get_context_data(self, parent_context):
-        end = periods.today()
-        start = end - timedelta(days=PERIOD_DAYS - 1)
+        start, end = self.period()
         report = links.links(
             stats.Filters(start=start, end=end),
             health=Health.BROKEN,

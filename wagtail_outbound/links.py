@@ -38,9 +38,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
-from .domains import normalise_host
 from .models import Health, Link, Placement
-from .stats import fresh
+from .stats import fresh, search_match
 
 # Which links are rows (``content``): those some page holds (the default),
 # those clicked in the range that no page holds any more (they live only in
@@ -123,15 +122,7 @@ class LinkReport:
         links = Link.objects.all()
         filters = self.filters
         if filters.search:
-            match = (
-                Q(url__icontains=filters.search)
-                | Q(domain__icontains=filters.search)
-                | Q(text__icontains=filters.search)
-            )
-            ascii_search = normalise_host(filters.search)
-            if ascii_search and ascii_search != filters.search:
-                match |= Q(domain__icontains=ascii_search)
-            links = links.filter(match)
+            links = links.filter(search_match(filters.search))
         if filters.domain:
             links = links.filter(domain=filters.domain)
         if filters.link is not None:

@@ -20,7 +20,7 @@ from . import conf, site_config
 from .beacon import INVISIBLE_CATEGORIES
 from .domains import normalise_host
 from .rich_text import ATTRIBUTE as NO_TRACK_ATTRIBUTE
-from .urlnorm import InvalidURL, clean_query, normalise_url
+from .urlnorm import InvalidURL, normalise_url
 
 # Where a link is when no field or block of the page holds it.
 TEMPLATE = "template"
@@ -199,15 +199,7 @@ class Rules:
             url, domain = normalise_url(url, max_length=self.max_length)
         except InvalidURL:
             return None
-        config = self.config
-        url = clean_query(
-            url,
-            drop_all=config.query_strings == "drop_all",
-            dropped=config.dropped_parameters
-            if config.query_strings == "drop_listed"
-            else (),
-        )
-        return url, domain
+        return self.config.stored_url(url), domain
 
     def is_outbound(self, domain):
         return not (

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from . import conf
 from .domains import matches_any, parse_domain_list, site_hosts
+from .urlnorm import clean_query
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,17 @@ class SiteConfig:
 
     def is_excluded(self, host):
         return matches_any(host, self.excluded_domains)
+
+    def stored_url(self, url):
+        """``url`` (normalised) with the query parameters this site drops:
+        what a click on it stores, and what the link inventory records."""
+        return clean_query(
+            url,
+            drop_all=self.query_strings == "drop_all",
+            dropped=self.dropped_parameters
+            if self.query_strings == "drop_listed"
+            else (),
+        )
 
 
 def _patterns(text):

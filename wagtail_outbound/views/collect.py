@@ -25,7 +25,6 @@ from .. import aggregation, conf, inbox, ratelimit, site_config
 from ..beacon import BeaconError, parse_beacon
 from ..bots import is_bot
 from ..domains import normalise_host, site_hosts
-from ..urlnorm import clean_query
 
 logger = logging.getLogger(__name__)
 
@@ -156,13 +155,7 @@ def collect(request):
     ):
         return _no_content()
 
-    url = clean_query(
-        beacon.url,
-        drop_all=config.query_strings == "drop_all",
-        dropped=config.dropped_parameters
-        if config.query_strings == "drop_listed"
-        else (),
-    )
+    url = config.stored_url(beacon.url)
     if url != beacon.url:
         beacon = dataclasses.replace(beacon, url=url)
     inbox.append(site.pk, beacon)
