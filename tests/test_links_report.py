@@ -424,6 +424,32 @@ def test_permanent_redirect_shows_the_new_address_to_copy(admin_client, data):
     assert 'data-w-clipboard-value-param="https://new.example/moved"' in html
 
 
+def test_a_link_to_fix_opens_the_editor_of_each_page_that_holds_it(
+    admin_client,
+    client,
+    report_user,  # noqa: F811
+    data,
+    guide,
+    home,
+):
+    def fix_in(response):
+        html = response.content.decode()
+        if "Fix in:" not in html:
+            return None
+        return html.split("Fix in:", 1)[1].split("</div>", 1)[0]
+
+    broken = fix_in(admin_client.get(LINKS, {"health": "broken"}))
+    assert reverse("wagtailadmin_pages:edit", args=[guide.pk]) in broken
+    assert "Reading list" in broken
+    moved = fix_in(admin_client.get(LINKS, {"health": "redirected"}))
+    assert reverse("wagtailadmin_pages:edit", args=[home.pk]) in moved
+    # Nothing to fix in a healthy link.
+    assert fix_in(admin_client.get(LINKS, {"health": "ok"})) is None
+    # Nor for a viewer who may not edit the pages.
+    client.force_login(report_user)
+    assert fix_in(client.get(LINKS, {"health": "broken"})) is None
+
+
 def test_everything_is_escaped(admin_client, site, home):
     url = 'https://evil.example/"><script>alert(1)</script>'
     link = in_content(

@@ -11,30 +11,26 @@ from .views import overlay, reports
 
 app_name = "wagtail_outbound_reports"
 
+# Each tab: its URL prefix and view.
+TABS = {
+    "domains": ("", reports.DomainsView),
+    "urls": ("urls/", reports.UrlsView),
+    "pages": ("pages/", reports.ExitPagesView),
+    "links": ("links/", reports.LinksView),
+}
+
 urlpatterns = [
-    path("", reports.DomainsView.as_view(), name="domains"),
-    path(
-        "results/",
-        reports.DomainsView.as_view(results_only=True),
-        name="domains_results",
-    ),
-    path("urls/", reports.UrlsView.as_view(), name="urls"),
-    path(
-        "urls/results/",
-        reports.UrlsView.as_view(results_only=True),
-        name="urls_results",
-    ),
-    path("pages/", reports.ExitPagesView.as_view(), name="pages"),
-    path(
-        "pages/results/",
-        reports.ExitPagesView.as_view(results_only=True),
-        name="pages_results",
-    ),
-    path("links/", reports.LinksView.as_view(), name="links"),
-    path(
-        "links/results/",
-        reports.LinksView.as_view(results_only=True),
-        name="links_results",
-    ),
+    *[
+        pattern
+        for name, (prefix, view) in TABS.items()
+        for pattern in (
+            path(prefix, view.as_view(), name=name),
+            path(
+                f"{prefix}results/",
+                view.as_view(results_only=True),
+                name=f"{name}_results",
+            ),
+        )
+    ],
     path("overlay/<int:page_id>/", overlay.page_clicks, name="overlay"),
 ]

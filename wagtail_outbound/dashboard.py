@@ -74,8 +74,8 @@ class BrokenLinksPanel(Panel):
         report = links.links(
             stats.Filters(start=start, end=end),
             health=Health.BROKEN,
-            clicked=links.CLICKED,
-            content=links.ANY_CONTENT,
+            clicked=links.Clicked.YES,
+            content=links.Content.ANY,
         )
         rows = report.top(TOP)
         for row in rows:
@@ -90,8 +90,8 @@ class BrokenLinksPanel(Panel):
             "report_url": report_url(
                 "links",
                 health=Health.BROKEN,
-                clicked=links.CLICKED,
-                content=links.ANY_CONTENT,
+                clicked=links.Clicked.YES,
+                content=links.Content.ANY,
                 period=PERIOD_DAYS,
             ),
             "days": PERIOD_DAYS,

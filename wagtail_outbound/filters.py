@@ -453,15 +453,15 @@ class LinkFilterSet(ReportFilterSet):
     )
     clicked = django_filters.ChoiceFilter(
         label=_("Clicks"),
-        choices=links.CLICKED_CHOICES,
+        choices=links.Clicked.choices,
         empty_label=_("Clicked or not"),
         widget=forms.RadioSelect,
     )
     content = django_filters.ChoiceFilter(
         label=_("In content"),
-        choices=[c for c in links.CONTENT_CHOICES if c[0] != links.IN_CONTENT],
+        choices=[c for c in links.Content.choices if c[0] != links.Content.IN],
         # No value: the links in content, and no pill for it.
-        empty_label=dict(links.CONTENT_CHOICES)[links.IN_CONTENT],
+        empty_label=links.Content.IN.label,
         widget=forms.RadioSelect,
     )
     # In the menu here, not a drill-down: typed, or set by a domain's link.
@@ -481,5 +481,5 @@ class LinkFilterSet(ReportFilterSet):
         return {
             "health": data.get("health") or None,
             "clicked": data.get("clicked") or None,
-            "content": data.get("content") or links.IN_CONTENT,
+            "content": data.get("content") or links.Content.IN,
         }

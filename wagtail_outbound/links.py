@@ -9,7 +9,7 @@ health the link checker's (``LinkCheck``)::
     from wagtail_outbound.models import Health
 
     filters = stats.Filters(start=date(2026, 1, 1), end=date(2026, 1, 31))
-    report = links.links(filters, health=Health.BROKEN, clicked=links.CLICKED)
+    report = links.links(filters, health=Health.BROKEN, clicked=links.Clicked.YES)
     for row in report.rows.order_by("-clicks")[:10]:
         print(row["url"], row["clicks"], row["pages"], row["status"])
 
@@ -23,6 +23,7 @@ every matching row when it sorts by them.
 
 from functools import cached_property
 
+from django.db import models
 from django.db.models import (
     Case,
     Count,
@@ -41,26 +42,28 @@ from django.utils.translation import gettext_lazy as _
 from .models import Health, Link, Placement
 from .stats import fresh, search_match
 
-# Which links are rows (``content``): those some page holds (the default),
-# those clicked in the range that no page holds any more (they live only in
-# old pages, caches and bookmarks), or either.
-IN_CONTENT = "in"
-GONE = "gone"
-ANY_CONTENT = "all"
-CONTENT_CHOICES = [
-    (IN_CONTENT, _("In content")),
-    (GONE, _("Clicked, no longer in any content")),
-    (ANY_CONTENT, _("In content or clicked")),
-]
+
+class Content(models.TextChoices):
+    """Which links are rows: those some page holds (the default), those
+    clicked in the range that no page holds any more (they live only in old
+    pages, caches and bookmarks), or either."""
+
+    IN = "in", _("In content")
+    GONE = "gone", _("Clicked, no longer in any content")
+    ANY = "all", _("In content or clicked")
+
+
 # Every link, whether in content or clicked or neither: one link's row.
 EVERY_LINK = "every"
-# Clicks in the range (``clicked``): at least one, or none.
-CLICKED = "yes"
-NEVER_CLICKED = "no"
-CLICKED_CHOICES = [
-    (NEVER_CLICKED, _("Never clicked in the period")),
-    (CLICKED, _("Clicked in the period")),
-]
+
+
+class Clicked(models.TextChoices):
+    """Clicks in the range: none, or at least one."""
+
+    NEVER = "no", _("Never clicked in the period")
+    YES = "yes", _("Clicked in the period")
+
+
 # From healthy to broken: the order of the "Status" column. A link never
 # checked sits between a good answer and a doubtful one.
 HEALTH_RANKS = {
@@ -84,20 +87,19 @@ class LinkReport:
     """The Links report for ``filters`` (a ``stats.Filters``: site, range,
     search, domain, link; event, category, source and page narrow the clicks
     counted), narrowed to links of health ``health`` (a ``Health`` value;
-    None: any), ``clicked`` (:data:`CLICKED`, :data:`NEVER_CLICKED`; None:
-    either) and ``content`` (:data:`IN_CONTENT`, :data:`GONE`,
-    :data:`ANY_CONTENT`).
+    None: any), ``clicked`` (:class:`Clicked`; None: either) and ``content``
+    (:class:`Content`).
 
     :attr:`rows` has every column; there are no detail columns to add.
     """
 
     detail_columns = ()
 
-    def __init__(self, filters, *, health=None, clicked=None, content=IN_CONTENT):
+    def __init__(self, filters, *, health=None, clicked=None, content=Content.IN):
         self.filters = filters
         self.health = health or None
         self.clicked = clicked or None
-        self.content = content or IN_CONTENT
+        self.content = content or Content.IN
 
     @cached_property
     def counted(self):
@@ -129,15 +131,15 @@ class LinkReport:
             links = links.filter(pk=filters.link)
         in_content = Exists(self.placements().filter(link=OuterRef("pk")))
         clicked = Q(pk__in=self.clicked_ids())
-        if self.content == GONE:
+        if self.content == Content.GONE:
             links = links.filter(clicked & ~in_content)
-        elif self.content == ANY_CONTENT:
+        elif self.content == Content.ANY:
             links = links.filter(in_content | clicked)
         elif self.content != EVERY_LINK:
             links = links.filter(in_content)
-        if self.clicked == CLICKED and self.content != GONE:
+        if self.clicked == Clicked.YES and self.content != Content.GONE:
             links = links.filter(clicked)
-        elif self.clicked == NEVER_CLICKED:
+        elif self.clicked == Clicked.NEVER:
             links = links.exclude(clicked)
         if self.health == Health.UNKNOWN:
             links = links.filter(

@@ -32,7 +32,7 @@ from wagtail.admin.templatetags.wagtailadmin_tags import human_readable_date
 from wagtail.permission_policies.pages import PagePermissionPolicy
 
 from . import links, stats
-from .models import OTHER_DOMAIN, OTHER_PATH, OTHER_URL, Health
+from .models import OTHER_DOMAIN, OTHER_PATH, OTHER_URL, Health, Placement
 from .templatetags.wagtail_outbound_tags import outbound_breakable
 
 PER_PAGE = 50
@@ -287,7 +287,8 @@ class HealthColumn(tables.Column):
             }
         return label
 
-    def render(self, value, record):
+    def render(self, value, record, table=None):
+        editors = getattr(table, "editors", {}).get(record.get("link_id"), [])
         return render_to_string(
             "wagtail_outbound/reports/health.html",
             {
@@ -295,8 +296,16 @@ class HealthColumn(tables.Column):
                 "status": value,
                 "final_url": record.get("final_url") or "",
                 "new_address": new_address(record),
+                "editors": editors[:MAX_EDITORS],
+                "more_editors": len(editors) - MAX_EDITORS,
             },
         )
+
+
+# Links an editor wants to fix: their status opens each holding page's editor.
+TO_FIX = {Health.BROKEN, Health.REDIRECTED}
+#: Editors listed in a row; the pages count opens the rest.
+MAX_EDITORS = 3
 
 
 def new_address(record):
@@ -511,6 +520,26 @@ class LinkTable(ReportTable):
 
     verbose_name = _("link")
     verbose_name_plural = _("links")
+
+    @cached_property
+    def editors(self):
+        """``{link id: [(page id, title)]}``: for the broken and redirected
+        links on screen, the pages that hold them and the viewer may edit, so
+        one click opens the editor where the link is to be fixed."""
+        rows = self.page.object_list if hasattr(self, "page") else ()
+        ids = [row.record["link_id"] for row in rows if row.record["status"] in TO_FIX]
+        held = list(
+            Placement.objects.filter(link_id__in=ids)
+            .order_by("link_id", "page_id")
+            .values_list("link_id", "page_id")
+        )
+        titles = page_titles(self.user, (page_id for _link, page_id in held))
+        editors = {}
+        for link_id, page_id in held:
+            title, editable = titles.get(page_id, (None, False))
+            if editable:
+                editors.setdefault(link_id, []).append((page_id, title))
+        return editors
 
 
 class LinkPageTable(ReportTable):
