@@ -947,10 +947,15 @@ def test_long_headers_of_any_shape_cost_little_and_never_fail(
         },
     )
     user_agents, addresses = [], []
-    is_crawler = bots._detector.isCrawler
+    # Patched on the class: an attribute set on the shared instance would
+    # outlive the test and hide later tests' spies.
+    detector = type(bots._detector)
+    is_crawler = detector.isCrawler
     normalise_address = ratelimit.normalise_address
     monkeypatch.setattr(
-        bots._detector, "isCrawler", lambda ua: user_agents.append(ua) or is_crawler(ua)
+        detector,
+        "isCrawler",
+        lambda self, ua=None: user_agents.append(ua) or is_crawler(self, ua),
     )
     monkeypatch.setattr(
         ratelimit,
