@@ -27,8 +27,7 @@ class Panel(Component):
     @staticmethod
     def period():
         """``(start, end)`` of the last ``PERIOD_DAYS`` days."""
-        end = periods.today()
-        return end - timedelta(days=PERIOD_DAYS - 1), end
+        return periods.last_days(PERIOD_DAYS)
 
 
 class TopDomainsPanel(Panel):

@@ -15,7 +15,7 @@ invalid filters show their error and are ignored.
 """
 
 import json
-from datetime import date, timedelta
+from datetime import date
 
 import django_filters
 from django import forms
@@ -380,12 +380,11 @@ class ReportFilterSet(WagtailFilterSet):
         dates = data.get("dates") or slice(None, None)
         if period == CUSTOM and not (dates.start or dates.stop):
             period = DEFAULT_PERIOD
-        today = periods.today()
         if period == CUSTOM:
             return period, dates.start, dates.stop
         if period == ALL_TIME:
             return period, None, None
-        return period, today - timedelta(days=int(period) - 1), today
+        return period, *periods.last_days(int(period))
 
     def stats_filters(self, search=""):
         """The valid values as one ``stats.Filters`` (``search`` comes from

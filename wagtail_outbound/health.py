@@ -79,14 +79,18 @@ class Result:
 def links_to_check():
     """Every link the checker looks after, due or not: web links that
     published content holds or that were clicked in the last 30 days."""
-    since = today() - datetime.timedelta(days=CLICKED_DAYS)
     in_content = Exists(Placement.objects.filter(link=OuterRef("pk")))
-    clicked = Exists(
-        LinkClicks.objects.filter(link=OuterRef("pk"), span=Span.DAY, day__gte=since)
-    )
     return Link.objects.filter(
         Q(url__startswith="http://") | Q(url__startswith="https://"),
-        in_content | Q(last_seen__isnull=False) | clicked,
+        in_content | Q(last_seen__isnull=False) | _clicked_lately(),
+    )
+
+
+def _clicked_lately():
+    """Whether a link was clicked in the last ``CLICKED_DAYS`` days."""
+    since = today() - datetime.timedelta(days=CLICKED_DAYS)
+    return Exists(
+        LinkClicks.objects.filter(link=OuterRef("pk"), span=Span.DAY, day__gte=since)
     )
 
 
@@ -110,13 +114,7 @@ def check_links(links=None, *, limit=None, checker=None, workers=None, report=No
     were put off (:data:`DEFERRED`).
     """
     links = (links if links is not None else links_due()).annotate(
-        clicked_lately=Exists(
-            LinkClicks.objects.filter(
-                link=OuterRef("pk"),
-                span=Span.DAY,
-                day__gte=today() - datetime.timedelta(days=CLICKED_DAYS),
-            )
-        )
+        clicked_lately=_clicked_lately()
     )
     links = links.order_by(F("health__next_check").asc(nulls_first=True), "pk")
     links = list(links.only("pk", "url")[:limit] if limit else links.only("pk", "url"))

@@ -13,8 +13,6 @@ sees) and the live page, on Wagtail 7.0 and 8 alike, and it is only rendered
 for users of the admin.
 """
 
-from datetime import timedelta
-
 from django.http import HttpRequest
 from django.templatetags.static import static
 from django.urls import reverse
@@ -61,10 +59,8 @@ def may_see_page(user, page):
 
 def page_filters(page, site, days):
     """The clicks from ``page`` on ``site`` in the last ``days`` days."""
-    end = periods.today()
-    return stats.Filters(
-        site=site, start=end - timedelta(days=days - 1), end=end, page=page.pk
-    )
+    start, end = periods.last_days(days)
+    return stats.Filters(site=site, start=start, end=end, page=page.pk)
 
 
 # ---------------------------------------------------------------------------

@@ -15,8 +15,6 @@ report narrowed to the page. Only users who may see the reports and explore
 the page see it. It adds no form field.
 """
 
-from datetime import timedelta
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import Panel
@@ -62,18 +60,16 @@ class OutboundClicksPanel(Panel):
             )
 
         def get_context_data(self, parent_context=None):
-            from . import charts, periods, stats
+            from . import charts, stats
             from .menu import page_report_url
             from .models import OTHER_URL, Health, LinkCheck
+            from .overlay import page_filters
             from .tables import OTHER_LINKS, is_web_url
 
             context = super().get_context_data(parent_context)
             page, panel = self.instance, self.panel
-            end = periods.today()
-            start = end - timedelta(days=panel.days - 1)
-            filters = stats.Filters(
-                site=page.get_site(), start=start, end=end, page=page.pk
-            )
+            filters = page_filters(page, page.get_site(), panel.days)
+            start, end = filters.start, filters.end
             total = stats.total(filters)
             rows = stats.urls(filters).top(panel.top) if total else []
             checks = {

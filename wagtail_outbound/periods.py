@@ -29,6 +29,12 @@ def today():
     return click_day()
 
 
+def last_days(days, end=None):
+    """``(start, end)`` of the ``days`` days ending ``end`` (today)."""
+    end = end or today()
+    return end - datetime.timedelta(days=days - 1), end
+
+
 def next_month(day):
     """The first day of the month after ``day``'s."""
     return (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)

@@ -85,6 +85,22 @@ def page(context):
     assert not errors, f"JavaScript errors on the page: {errors}"
 
 
+def screenshot_dashboard_panel(page, panel, path):
+    """Write the dashboard ``panel`` (a locator) to ``path``, full width,
+    with a margin above and below."""
+    box = panel.bounding_box()
+    page.screenshot(
+        path=path,
+        clip={
+            "x": 0,
+            "y": max(box["y"] - 16, 0),
+            "width": 1280,
+            "height": box["height"] + 32,
+        },
+        full_page=True,
+    )
+
+
 def wait_for(predicate, timeout=5.0, interval=0.05, page=None):
     """Poll ``predicate`` until it returns a truthy value and return that; fail
     the test once ``timeout`` seconds have passed.

@@ -11,6 +11,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from tests.browser.conftest import screenshot_dashboard_panel
 from tests.browser.test_reports_browser import RECORD_DIALOGS, SCREENSHOTS, log_in
 from tests.factories import click, in_content
 from tests.reports_data import XSS_TEXT, days_ago, seed_demo_like
@@ -287,16 +288,6 @@ def test_screenshots_of_the_links_report_and_panel(
     page.goto(live_server.url + reverse("wagtailadmin_home"))
     panel = page.locator("section", has=page.locator("#outbound-broken-links-heading"))
     expect(panel.locator("tbody tr")).to_have_count(3)
-    box = panel.bounding_box()
-    page.screenshot(
-        path=folder / "dashboard-broken-links.png",
-        clip={
-            "x": 0,
-            "y": max(box["y"] - 16, 0),
-            "width": 1280,
-            "height": box["height"] + 32,
-        },
-        full_page=True,
-    )
+    screenshot_dashboard_panel(page, panel, folder / "dashboard-broken-links.png")
     for name in ("reports-links.png", "dashboard-broken-links.png"):
         assert (folder / name).stat().st_size > 10_000

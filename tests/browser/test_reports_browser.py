@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from tests.browser.conftest import screenshot_dashboard_panel
 from tests.factories import click
 from tests.reports_data import XSS_TEXT, seed_demo_like, today
 from tests.testapp.models import ArticlePage
@@ -142,17 +143,7 @@ def test_screenshots_of_the_reports_and_dashboard(
     page.set_viewport_size({"width": 1280, "height": 2000})
     page.goto(live_server.url + reverse("wagtailadmin_home"))
     panel = page.locator("section", has=page.locator("#outbound-top-domains-heading"))
-    box = panel.bounding_box()
-    page.screenshot(
-        path=folder / "dashboard-panel.png",
-        clip={
-            "x": 0,
-            "y": max(box["y"] - 16, 0),
-            "width": 1280,
-            "height": box["height"] + 32,
-        },
-        full_page=True,
-    )
+    screenshot_dashboard_panel(page, panel, folder / "dashboard-panel.png")
     assert panel.locator("tbody tr").count() == 10
     for name in [*shots, "dashboard-panel.png"]:
         assert (folder / name).stat().st_size > 10_000
