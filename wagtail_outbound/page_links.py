@@ -12,12 +12,11 @@ ancestor or inside it). Each is named by the URL a click on it stores.
 import dataclasses
 import html
 import re
-import unicodedata
 from html.parser import HTMLParser
 from urllib.parse import urljoin
 
 from . import conf, site_config
-from .beacon import INVISIBLE_CATEGORIES
+from .beacon import clean_text
 from .domains import normalise_host
 from .rich_text import ATTRIBUTE as NO_TRACK_ATTRIBUTE
 from .urlnorm import InvalidURL, normalise_url
@@ -55,7 +54,6 @@ _VOID = frozenset(
 # Their content is not part of the document a visitor's browser shows (with
 # scripts on, which the tracker needs): links there cannot be clicked.
 _INERT = frozenset({"noscript", "template"})
-_SPACE = re.compile(r"\s+")
 # What browsers strip from an address before reading it.
 _URL_WHITESPACE = re.compile(r"[\t\n\r]")
 
@@ -162,17 +160,11 @@ def parse(html_text):
 
 
 def clean_link_text(value):
-    """A link's text as the tracker and the endpoint keep it: whitespace
-    collapsed, invisible characters removed, at most 255 characters."""
-    value = _SPACE.sub(" ", value or "").strip()
-    if not value.isprintable():
-        value = "".join(
-            char
-            for char in value
-            if char == " " or unicodedata.category(char) not in INVISIBLE_CATEGORIES
-        )
-        value = _SPACE.sub(" ", value).strip()
-    return value[:MAX_TEXT].strip()
+    """A link's text as the tracker and the endpoint keep it (the endpoint's
+    scrubber, ``beacon.clean_text``), cut to 255 characters as the tracker
+    cuts it."""
+    value = value or ""
+    return clean_text(value, limit=len(value))[:MAX_TEXT].strip()
 
 
 @dataclasses.dataclass(frozen=True)
