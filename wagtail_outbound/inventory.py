@@ -240,12 +240,18 @@ def _link_ids(entries, now):
         if known is None or (entry.text and not known.text):
             wanted[entry.url] = entry
     hashes = {fingerprint(url): url for url in wanted}
-    rows = {}
-    for chunk in _chunks(hashes):
-        for pk, url_hash, text in Link.objects.filter(url_hash__in=chunk).values_list(
-            "pk", "url_hash", "text"
-        ):
-            rows[hashes[url_hash]] = (pk, text)
+
+    def read(url_hashes):
+        """``{url: (pk, text)}`` of the stored links among ``url_hashes``."""
+        return {
+            hashes[url_hash]: (pk, text)
+            for chunk in _chunks(url_hashes)
+            for pk, url_hash, text in Link.objects.filter(
+                url_hash__in=chunk
+            ).values_list("pk", "url_hash", "text")
+        }
+
+    rows = read(hashes)
     new = [url for url in wanted if url not in rows]
     if new:
         Link.objects.bulk_create(
@@ -263,11 +269,7 @@ def _link_ids(entries, now):
             batch_size=500,
             ignore_conflicts=True,  # a click may create it meanwhile
         )
-        for chunk in _chunks(fingerprint(url) for url in new):
-            for pk, url_hash, text in Link.objects.filter(
-                url_hash__in=chunk
-            ).values_list("pk", "url_hash", "text"):
-                rows[hashes[url_hash]] = (pk, text)
+        rows.update(read([fingerprint(url) for url in new]))
     untitled = {}
     for url, (pk, text) in rows.items():
         if not text and wanted[url].text:
