@@ -35,6 +35,11 @@ from .rollups import (  # noqa: F401
 )
 
 
+def unique(name, *fields):
+    """A unique constraint on ``fields``, named in this app's namespace."""
+    return models.UniqueConstraint(fields=fields, name=f"wagtail_outbound_{name}")
+
+
 def fingerprint(value):
     """Stable key for a long text column, so uniqueness works on every database."""
     return hashlib.sha256(value.encode()).hexdigest()
@@ -89,11 +94,7 @@ class Placement(models.Model):
         verbose_name = _("link in content")
         verbose_name_plural = _("links in content")
         default_permissions = ()
-        constraints = [
-            models.UniqueConstraint(
-                fields=["page_id", "link"], name="wagtail_outbound_placement_unique"
-            )
-        ]
+        constraints = [unique("placement_unique", "page_id", "link")]
         indexes = [
             models.Index(fields=["link", "site"], name="wagtail_outbound_held_by"),
             models.Index(
@@ -154,11 +155,7 @@ class SourcePage(models.Model):
         verbose_name = _("source page")
         verbose_name_plural = _("source pages")
         default_permissions = ()
-        constraints = [
-            models.UniqueConstraint(
-                fields=["site", "path_hash"], name="wagtail_outbound_source_unique"
-            )
-        ]
+        constraints = [unique("source_unique", "site", "path_hash")]
 
     def __str__(self):
         return self.path
@@ -193,10 +190,7 @@ class DailyClicks(models.Model):
             ("view_dailyclicks", gettext_noop("Can view outbound link reports"))
         ]
         constraints = [
-            models.UniqueConstraint(
-                fields=["site", "day", "link", "source", "event", "category"],
-                name="wagtail_outbound_daily_unique",
-            )
+            unique("daily_unique", "site", "day", "link", "source", "event", "category")
         ]
         indexes = [
             # Day first: reports over all sites read a range of days. The
@@ -276,11 +270,7 @@ class Label(models.Model):
 
     class Meta:
         default_permissions = ()
-        constraints = [
-            models.UniqueConstraint(
-                fields=["site", "kind", "value"], name="wagtail_outbound_label_unique"
-            )
-        ]
+        constraints = [unique("label_unique", "site", "kind", "value")]
 
     def __str__(self):
         return f"{self.kind}: {self.value}"
@@ -297,11 +287,7 @@ class NewKeys(models.Model):
 
     class Meta:
         default_permissions = ()
-        constraints = [
-            models.UniqueConstraint(
-                fields=["site", "day", "kind"], name="wagtail_outbound_new_keys"
-            )
-        ]
+        constraints = [unique("new_keys", "site", "day", "kind")]
 
     def __str__(self):
         return f"{self.day} {self.kind} {self.created}"
@@ -358,16 +344,16 @@ class OutboundSettings(BaseSiteSetting):
             "are always removed."
         ),
     )
-    respect_privacy_signals = models.BooleanField(
-        _("honour Do Not Track and Global Privacy Control"),
-        default=True,
-        help_text=_("Visitors whose browser sends either signal are not counted."),
-    )
     retention_days = models.PositiveIntegerField(
         _("retention (days)"),
         default=365,
         validators=[MinValueValidator(1), MaxValueValidator(MAX_RETENTION_DAYS)],
         help_text=_("Click history older than this is deleted by outbound_prune."),
+    )
+    respect_privacy_signals = models.BooleanField(
+        _("honour Do Not Track and Global Privacy Control"),
+        default=True,
+        help_text=_("Visitors whose browser sends either signal are not counted."),
     )
 
     class Meta:

@@ -236,6 +236,14 @@ class PageTitleColumn(tables.Column):
         )
 
 
+class SourceColumn(DrillDownColumn):
+    """A source page (its path, or a count about it) opening the URLs clicked
+    on it; ``key`` is the accessor of the page's source id."""
+
+    def __init__(self, *, key="source_id", **kwargs):
+        super().__init__("urls", "source", key=key, **kwargs)
+
+
 class PagesColumn(DrillDownColumn):
     """How many pages hold a link, opening the list of those pages (the
     Links tab narrowed to the link); ``none`` names a count of zero, which
@@ -402,9 +410,7 @@ class DomainTable(ReportTable):
         verbose_name=_("URLs"),
         order_by=("urls", "domain"),
     )
-    top_source = DrillDownColumn(
-        "urls",
-        "source",
+    top_source = SourceColumn(
         verbose_name=_("Top source page"),
         accessor="top_source__path",
         key="top_source__source_ref",
@@ -459,19 +465,13 @@ class ExitPageTable(ReportTable):
         pass
 
     title = PageTitleColumn(verbose_name=_("Page"))
-    path = DrillDownColumn(
-        "urls",
-        "source",
-        key="source_id",
+    path = SourceColumn(
         label=path_label,
         verbose_name=_("Path"),
         order_by=casefolded("path"),
     )
     clicks = tables.Column(verbose_name=_("Clicks"), order_by=("clicks", "source_id"))
-    destinations = DrillDownColumn(
-        "urls",
-        "source",
-        key="source_id",
+    destinations = SourceColumn(
         verbose_name=_("Destinations"),
         order_by=("destinations", *casefolded("path")),
     )

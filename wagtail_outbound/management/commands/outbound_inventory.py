@@ -52,10 +52,7 @@ class Command(BaseCommand):
     help = "Build or rebuild the inventory of outbound links on live pages."
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "--site",
-            help="Only this site: its hostname, hostname:port or id.",
-        )
+        parser.add_argument("--site", help="Only this site (hostname[:port] or id).")
         parser.add_argument(
             "--batch-size",
             type=int,

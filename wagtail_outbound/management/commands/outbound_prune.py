@@ -17,9 +17,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--dry-run",
-            action="store_true",
-            help="Count what would be deleted without deleting anything.",
+            "--dry-run", action="store_true", help="Only count what would be deleted."
         )
 
     def handle(self, *args, dry_run=False, **options):
