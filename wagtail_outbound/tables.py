@@ -23,7 +23,7 @@ import django_tables2 as tables
 from django import forms
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.formats import number_format
+from django.utils.formats import date_format, number_format
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext, ngettext
@@ -99,7 +99,10 @@ def is_web_url(url):
 
 def report_url(tab, **params):
     """URL of a report tab narrowed by ``params`` (drill-down)."""
-    url = reverse(f"wagtail_outbound_reports:{tab}")
+    return with_query(reverse(f"wagtail_outbound_reports:{tab}"), params)
+
+
+def with_query(url, params):
     params = {key: value for key, value in params.items() if value not in (None, "")}
     return f"{url}?{urlencode(params)}" if params else url
 
@@ -342,11 +345,15 @@ class MomentColumn(tables.Column):
         )
 
 
-class DayColumn(tables.DateColumn):
+class DayColumn(tables.Column):
     """A day, in the viewer's locale on screen and as a date in spreadsheets."""
 
     def value(self, value):
         return value
+
+    def render(self, value):
+        # Not django-tables2's DateColumn: it compiles a template per cell.
+        return date_format(value, "SHORT_DATE_FORMAT")
 
 
 class ReportTable(tables.Table):
@@ -379,9 +386,13 @@ class ReportTable(tables.Table):
         self.drilldown = drilldown or {}
         self.user = user
         self.base_url = base_url
+        self.tab_urls = {}
 
     def drill(self, tab, **params):
-        return report_url(tab, **{**self.drilldown, **params})
+        # A page has a drill-down link in most cells: reverse each tab once.
+        if tab not in self.tab_urls:
+            self.tab_urls[tab] = reverse(f"wagtail_outbound_reports:{tab}")
+        return with_query(self.tab_urls[tab], {**self.drilldown, **params})
 
     @cached_property
     def total(self):
