@@ -81,6 +81,7 @@ def seed_history(
     write = stdout.write if stdout is not None else lambda _text: None
     rng = random.Random(seed)
     links = _create_links(rng, urls, domains)
+    _create_labels(site, days)
     sources = _create_sources(site, pages)
     pairs, weights = _page_links(rng, links, sources)
     write(f"{len(links)} URLs, {len(sources)} pages, {len(pairs)} links on pages.\n")
@@ -128,6 +129,25 @@ def _get_site(site):
     if found is None:
         raise ValueError("No such site: create one or name its id.")
     return found
+
+
+def _create_labels(site, days):
+    """The ``Label`` rows that counting the seeded labels creates: the
+    report's menus rank labels only of the kinds a site has."""
+    from django.utils import timezone
+
+    from wagtail_outbound.models import Label
+
+    first = timezone.localdate() - timedelta(days=days - 1)
+    Label.objects.bulk_create(
+        [
+            Label(site=site, kind=kind, value=value, first_day=first)
+            for event, category in LABELS
+            for kind, value in (("event", event), ("category", category))
+            if value
+        ],
+        ignore_conflicts=True,
+    )
 
 
 def _create_links(rng, url_count, domain_count):

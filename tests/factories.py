@@ -3,7 +3,9 @@
 - :func:`click` counts clicks for a site and day through the real write path
   (``recording.record_click``), as imports and seeding do, without the endpoint;
 - :func:`send` posts a :func:`beacon` to the collect endpoint, as a browser;
-- :func:`clicks_on` reads how many clicks a URL (or every URL) has.
+- :func:`clicks_on` reads how many clicks a URL (or every URL) has;
+- :func:`labels` lists event and category labels, as counting them does, for
+  tests that write counters directly.
 """
 
 import json
@@ -83,6 +85,24 @@ def clicks_on(url=None):
     if url is not None:
         counters = counters.filter(link__url=url)
     return counters.aggregate(clicks=Sum("clicks"))["clicks"] or 0
+
+
+def labels(site, day, events=(), categories=()):
+    """The ``Label`` rows that counting clicks with these events and
+    categories on ``day`` creates (the report's menus read labels only of the
+    kinds a site has)."""
+    from wagtail_outbound.models import Label
+
+    Label.objects.bulk_create(
+        [
+            *(Label(site=site, kind="event", value=v, first_day=day) for v in events),
+            *(
+                Label(site=site, kind="category", value=v, first_day=day)
+                for v in categories
+            ),
+        ],
+        ignore_conflicts=True,
+    )
 
 
 def in_content(site, url, *pages, where="body", status=None, **check):

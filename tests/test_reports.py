@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from wagtail.models import Site
 
-from tests.factories import click
+from tests.factories import click, labels
 from tests.reports_data import (
     XSS_TEXT,
     bulk_seed,
@@ -385,6 +385,7 @@ def _write(site, url, day, clicks, *, path="/", event="", category=""):
     source, _ = SourcePage.objects.get_or_create(
         site=site, path_hash=fingerprint(path), defaults={"path": path}
     )
+    labels(site, day, [event] if event else [], [category] if category else [])
     return DailyClicks.objects.create(
         site=site,
         day=day,
@@ -450,6 +451,12 @@ def test_twenty_thousand_labels_keep_the_report_small(
             clicks=1,
         )
         for i in range(FORGED)
+    )
+    labels(
+        site,
+        today(),
+        [f"forged-event-{i:05d}-{'x' * 40}" for i in range(FORGED)],
+        [f"forged-category-{i:05d}-{'x' * 37}" for i in range(FORGED)],
     )
     _write(site, "https://x.example/", today(), 50, event="popular", category="top")
     rebuild_rollups()

@@ -331,6 +331,13 @@ def test_seeded_history_is_rolled_up_exactly(site):
             raw(last_month.replace(day=1), None).aggregate(total=Sum("clicks"))["total"]
         )
     )
+    # The seeded labels are listed, as counted ones are, for the menus.
+    counters = DailyClicks.objects.all()
+    events, _categories = menus = stats.labels(stats.Filters(site))
+    assert events and menus == (
+        sorted(set(counters.exclude(event="").values_list("event", flat=True))),
+        sorted(set(counters.exclude(category="").values_list("category", flat=True))),
+    )
 
 
 def test_seeding_analyses_every_roll_up():

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 from wagtail.models import Site
 
-from tests.factories import click
+from tests.factories import click, labels
 from wagtail_outbound import stats
 
 JAN_1, JAN_2, JAN_3 = date(2026, 1, 1), date(2026, 1, 2), date(2026, 1, 3)
@@ -182,6 +182,12 @@ def test_labels_are_the_most_clicked_in_range_and_bounded(site):
         )
         for number in range(300)
     )
+    labels(
+        site,
+        JAN_1,
+        events=[f"e{number:03d}" for number in range(300)],
+        categories=[f"c{number:03d}" for number in range(300)],
+    )
     rebuild_rollups()
     events, categories = stats.labels(stats.Filters())
     assert len(events) == len(categories) == stats.LABEL_MENU_SIZE
@@ -193,3 +199,21 @@ def test_labels_are_the_most_clicked_in_range_and_bounded(site):
     # In range only: 2 January holds the even numbers.
     events, _categories = stats.labels(stats.Filters(start=JAN_2, end=JAN_2), limit=2)
     assert events == ["e296", "e298"]
+
+
+def test_labels_rank_only_the_kinds_a_site_has(history, site, other_site):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def ranked(filters):
+        """The menus, and how many queries read click counters for them."""
+        with CaptureQueriesContext(connection) as queries:
+            menus = stats.labels(filters)
+        tables = ("wagtail_outbound_linkclicks", "wagtail_outbound_dailyclicks")
+        return menus, sum(any(t in q["sql"] for t in tables) for q in queries)
+
+    # The site has counted an event and no category: one ranking, not two.
+    assert ranked(stats.Filters(site=site)) == ((["affiliate"], []), 1)
+    # The other site has no labels at all: nothing to rank.
+    assert ranked(stats.Filters(site=other_site)) == (([], []), 0)
+    assert ranked(stats.Filters()) == ((["affiliate"], []), 1)
