@@ -166,6 +166,41 @@ def test_badges_sit_on_their_links_without_moving_the_page(
     assert guide.evaluate("el => getComputedStyle(el).pointerEvents") == "none"
 
 
+def test_badges_of_neighbouring_links_do_not_cover_each_other(
+    page, live_server, live_home, django_user_model
+):
+    names = ["Ant", "Bee", "Cat"]
+    ArticlePage.objects.filter(pk=live_home.pk).update(
+        links="<p>Visit "
+        + ", ".join(f'<a href="https://{n.lower()}.example/">{n}</a>' for n in names)
+        + ".</p>"
+    )
+    for times, name in enumerate(names, start=10):
+        url = f"https://{name.lower()}.example/"
+        click(live_home.get_site(), url, times, source="/", page_id=live_home.pk)
+    page_user(django_user_model, "editor", pages=[live_home])
+    log_in(page, live_server, "editor")
+    page.goto(live_server.url + "/")
+    open_userbar_item(page)
+    badges = [badge(page, name) for name in names]
+    for shown, times in zip(badges, [10, 11, 12], strict=True):
+        expect(shown).to_have_attribute("data-outbound-clicks", str(times))
+    boxes = [shown.bounding_box() for shown in badges]
+    for number, box in enumerate(boxes):
+        for other in boxes[number + 1 :]:
+            apart = (
+                box["x"] + box["width"] <= other["x"]
+                or other["x"] + other["width"] <= box["x"]
+                or box["y"] + box["height"] <= other["y"]
+                or other["y"] + other["height"] <= box["y"]
+            )
+            assert apart, (box, other)
+    # Each still ends past its own link's end, whichever height it rose to.
+    for name, box in zip(names, boxes, strict=True):
+        link = page.get_by_role("link", name=name, exact=True).bounding_box()
+        assert box["x"] < link["x"] + link["width"] < box["x"] + box["width"]
+
+
 def test_userbar_item_toggles_the_counts_on_the_live_page(
     page, live_server, live_home, django_user_model
 ):

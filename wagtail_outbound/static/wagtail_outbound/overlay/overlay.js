@@ -152,10 +152,37 @@
     });
   };
 
+  // Short links side by side ("Python, Django") would have their badges
+  // cover each other: in document order, a badge that overlaps one already
+  // placed rises above it. Every box is read once, after all the writes
+  // above, so the page is laid out once, whatever the number of badges.
+  const GAP = 2;
+  const unstack = (badges) => {
+    const boxes = badges.map((badge) => [badge, badge.getBoundingClientRect()]);
+    const taken = [];
+    for (const [badge, rect] of boxes) {
+      let top = rect.top;
+      const covers = (other) =>
+        rect.left < other.right &&
+        other.left < rect.right &&
+        top < other.bottom + GAP &&
+        other.top < top + rect.height + GAP;
+      // A badge ends above each one it hits, so it hits each at most once.
+      for (let hit = taken.find(covers); hit; hit = taken.find(covers)) {
+        top = hit.top - rect.height - GAP;
+      }
+      taken.push({ left: rect.left, right: rect.right, top, bottom: top + rect.height });
+      if (top !== rect.top) {
+        badge.style.top = Math.round(parseFloat(badge.style.top) + top - rect.top) + "px";
+      }
+    }
+  };
+
   const place = () => {
     frame = 0;
     if (!host) return;
     const origin = host.getBoundingClientRect();
+    const shown = [];
     for (const { badge, link } of placed) {
       const rect = link.getBoundingClientRect();
       const visible = rect.width > 0 || rect.height > 0;
@@ -163,9 +190,12 @@
       if (visible) {
         badge.style.left = Math.round(rect.right - origin.left) + "px";
         badge.style.top = Math.round(rect.top - origin.top) + "px";
+        shown.push(badge);
       }
     }
+    unstack(shown);
   };
+
   const placeSoon = () => {
     if (!frame) frame = win.requestAnimationFrame(place);
   };
