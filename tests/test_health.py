@@ -550,6 +550,53 @@ def test_a_redirect_to_a_private_address_is_not_followed(
     assert result.final_url == other_server.url("/ok")
 
 
+@pytest.mark.django_db
+def test_a_host_that_resolves_again_to_a_private_address_is_not_contacted(
+    server, settings, monkeypatch
+):
+    """DNS rebinding: the host's first answer is public (the checker vets
+    it), every later one is the loopback server's address."""
+    settings.WAGTAIL_OUTBOUND_LINK_CHECK_ALLOW_PRIVATE = False
+    real = socket.getaddrinfo
+    answers = []
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host != "rebinding.example":
+            return real(host, port, *args, **kwargs)
+        answers.append(host)
+        address = "93.184.215.14" if len(answers) == 1 else server.host
+        return real(address, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    (result,) = check(f"http://rebinding.example:{server.port}/ok")
+    assert len(answers) == 2  # vetted, then resolved again to connect
+    assert server.requests == []
+    assert result.status == Health.UNKNOWN
+    assert (
+        result.error == "Not checked: rebinding.example is a private or local address"
+    )
+
+
+@pytest.mark.django_db
+def test_public_only_connections_still_reach_public_hosts(server, monkeypatch):
+    """127.0.0.1 stands for a public host: the vetted connection reaches it,
+    over HEAD and GET, and a refused port or a failed TLS handshake is still
+    a broken link."""
+    monkeypatch.setattr(health, "is_public", lambda address: address == "127.0.0.1")
+    checker = health.Checker(allow_private=False, delay=0)
+    assert checker.check(server.url("/ok")).status == Health.OK
+    assert checker.check(server.url("/no-head")).status == Health.OK
+    assert server.paths() == ["/ok", "/no-head", "/no-head"]
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    refused = checker.check(f"http://127.0.0.1:{port}/")
+    assert refused.status == Health.BROKEN
+    # TLS over the vetted socket: a plain HTTP server fails the handshake.
+    tls = checker.check(server.url("/ok", scheme="https"))
+    assert (tls.status, tls.error[:15]) == (Health.BROKEN, "TLS error: [SSL")
+
+
 @pytest.mark.parametrize(
     ("address", "public"),
     [

@@ -41,6 +41,10 @@ from urllib.parse import urljoin, urlsplit
 import requests
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+from urllib3.util.connection import create_connection
 
 from . import __version__, conf
 from .models import Health, Link, LinkCheck, LinkClicks, Placement
@@ -132,7 +136,7 @@ def check_links(links=None, *, limit=None, checker=None, workers=None, report=No
 
     def check_host(group):
         try:
-            with new_session() as session:
+            with new_session(public_only=not checker.allow_private) as session:
                 for link in group:
                     if stop.is_set():
                         return
@@ -200,13 +204,82 @@ def host_of(url):
     return (urlsplit(url).hostname or "").lower()
 
 
-def new_session():
+def new_session(*, public_only=True):
     """A ``requests`` session that names the checker and ignores proxy
-    variables and ``.netrc`` (no credentials are ever sent)."""
+    variables and ``.netrc`` (no credentials are ever sent). ``public_only``:
+    it connects to public addresses only (:class:`PublicOnlyAdapter`)."""
     session = requests.Session()
     session.trust_env = False
     session.headers.update({"User-Agent": USER_AGENT, "Accept": "*/*"})
+    if public_only:
+        adapter = PublicOnlyAdapter()
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
     return session
+
+
+class PublicOnlyAdapter(requests.adapters.HTTPAdapter):
+    """Connects to an address vetted when the socket is opened, never to a
+    name resolved again after it: a host whose DNS answers a public address
+    to :meth:`Checker._vet` and a private one a moment later (DNS
+    rebinding; the links clicked lately are visitors' choice) is refused,
+    not contacted. urllib3 opens every socket in ``_new_conn``."""
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": _PublicHTTPPool,
+            "https": _PublicHTTPSPool,
+        }
+
+
+def _connect_public(connection):
+    """A socket to a public address of ``connection``'s host, resolved once."""
+    host, port = connection._dns_host, connection.port
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as error:
+        raise NewConnectionError(connection, f"Failed to resolve {host}") from error
+    if not all(is_public(address[0]) for *_, address in found):
+        raise _NoAnswer(
+            Health.UNKNOWN, f"Not checked: {host} is a private or local address"
+        )
+    error = None
+    for *_, address in found:
+        try:
+            return create_connection(
+                address[:2],
+                connection.timeout,
+                source_address=connection.source_address,
+                socket_options=connection.socket_options,
+            )
+        except TimeoutError as timeout:
+            raise ConnectTimeoutError(
+                connection, f"Connection to {host} timed out"
+            ) from timeout
+        except OSError as failure:
+            error = failure
+    raise NewConnectionError(
+        connection, f"Failed to establish a new connection: {error}"
+    ) from error
+
+
+class _PublicHTTPConnection(HTTPConnection):
+    def _new_conn(self):
+        return _connect_public(self)
+
+
+class _PublicHTTPSConnection(HTTPSConnection):
+    def _new_conn(self):
+        return _connect_public(self)
+
+
+class _PublicHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _PublicHTTPConnection
+
+
+class _PublicHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _PublicHTTPSConnection
 
 
 class HostPaused(Exception):
@@ -270,7 +343,7 @@ class Checker:
     def check(self, url, session=None):
         """Check one URL and return its :class:`Result`."""
         if session is None:
-            with new_session() as session:
+            with new_session(public_only=not self.allow_private) as session:
                 return self.check(url, session)
         hops = []
         try:
