@@ -8,6 +8,7 @@ import itertools
 import socket
 import threading
 import time
+from contextlib import suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -42,6 +43,9 @@ ANSWERS = {
     "/busy": (429, {"Retry-After": str(2 * 24 * 3600)}),
     "/busy-no-date": (429, {}),
     "/not-modified": (304, {}),
+    "/to-bad-port": (302, {"Location": "http://example.com:99999/"}),
+    "/to-bad-ipv6": (302, {"Location": "http://[::1/"}),
+    "/to-escape": (302, {"Location": "/ok?\x1b]0;PWNED\x07\x1b[2J x"}),
 }
 HANG_SECONDS = 5
 
@@ -248,6 +252,43 @@ def test_a_redirect_loop_is_broken_after_the_redirect_bound(server):
 
 
 @pytest.mark.django_db
+def test_a_redirect_to_an_invalid_address_is_broken_and_the_run_goes_on(server):
+    bad_port, bad_ipv6, fine = check(
+        server.url("/to-bad-port"), server.url("/to-bad-ipv6"), server.url("/ok")
+    )
+    for result in (bad_port, bad_ipv6):
+        assert result.status == Health.BROKEN
+        assert result.error == "Redirected to an invalid address"
+    assert fine.status == Health.OK
+
+
+@pytest.mark.django_db
+def test_a_redirect_is_stored_quoted(server):
+    (result,) = check(server.url("/to-escape"))
+    assert result.status == Health.REDIRECTED
+    assert result.final_url == server.url("/ok?%1B]0;PWNED%07%1B[2J%20x")
+
+
+@pytest.mark.django_db
+def test_a_failing_check_is_logged_and_the_run_goes_on(server, monkeypatch, caplog):
+    real = health.Checker.check
+
+    def check_or_fail(checker, url, session=None):
+        if url.endswith("/other"):
+            raise RuntimeError("a bug")
+        return real(checker, url, session)
+
+    monkeypatch.setattr(health.Checker, "check", check_or_fail)
+    failed, fine = check(server.url("/other"), server.url("/ok"))
+    assert (failed.status, failed.error) == (
+        Health.UNKNOWN,
+        "Not checked: the check failed",
+    )
+    assert fine.status == Health.OK
+    assert "a bug" in caplog.text
+
+
+@pytest.mark.django_db
 def test_a_redirect_to_another_scheme_is_not_followed(server):
     (result,) = check(server.url("/to-file"))
     assert result.status == Health.UNKNOWN
@@ -282,6 +323,48 @@ def test_a_time_out_is_unknown_not_broken(server, settings):
     assert time.monotonic() - started < HANG_SECONDS
     assert result.status == Health.UNKNOWN
     assert result.error.startswith("Timed out")
+
+
+@pytest.fixture
+def drip():
+    """A server that answers its headers a byte every 0.1 s for 20 s: no
+    read waits long enough to time out. Records when each connection ended."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    ended = []
+
+    def answer(conn):
+        with conn:
+            conn.recv(4096)
+            try:
+                conn.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+                for _ in range(200):
+                    conn.sendall(b"a")
+                    time.sleep(0.1)
+                conn.sendall(b"\r\nContent-Length: 0\r\n\r\n")
+                ended.append("finished")
+            except OSError:
+                ended.append("cut")
+
+    def serve():
+        with suppress(OSError):
+            while True:
+                conn, _ = listener.accept()
+                threading.Thread(target=answer, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}/", ended
+    listener.close()
+
+
+@pytest.mark.django_db
+def test_headers_sent_a_byte_at_a_time_time_out(drip, settings):
+    settings.WAGTAIL_OUTBOUND_LINK_CHECK_TIMEOUT = 0.5
+    url, ended = drip
+    (result,) = check(url)
+    # Each byte came within the time-out; the request's deadline cut it.
+    assert result.status == Health.UNKNOWN
+    assert result.error.startswith("Timed out")
+    assert "finished" not in ended
 
 
 @pytest.mark.django_db
@@ -616,6 +699,15 @@ def test_public_only_connections_still_reach_public_hosts(server, monkeypatch):
         ("::ffff:127.0.0.1", False),
         ("::ffff:10.0.0.1", False),
         ("224.0.1.1", False),
+        # IPv4 inside IPv6: NAT64, 6to4, Teredo (its client), IPv4-compatible.
+        ("64:ff9b::a9fe:a9fe", False),
+        ("64:ff9b::5db8:d70e", True),
+        ("64:ff9b:1::7f00:1", False),
+        ("2002:a9fe:a9fe::1", False),
+        ("2002:5db8:d70e::1", True),
+        ("2001:0:4136:e378:8000:63bf:3fff:fdd2", False),
+        ("::7f00:1", False),
+        ("::5db8:d70e", False),
     ],
 )
 def test_only_public_addresses_are_contacted_by_default(address, public):

@@ -29,18 +29,20 @@ import dataclasses
 import datetime
 import email.utils
 import ipaddress
+import logging
 import queue
 import socket
 import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from urllib.parse import urljoin, urlsplit
 
 import requests
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
+from requests.utils import requote_uri
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
@@ -53,15 +55,23 @@ from .periods import Span, today
 PROJECT_URL = "https://github.com/wagtail-outbound/wagtail-outbound"
 USER_AGENT = f"wagtail-outbound-linkcheck/{__version__} (+{PROJECT_URL})"
 MAX_REDIRECTS = 10
+# A server that sends its headers a byte at a time never trips a socket's
+# time-out, which bounds each read: a request may take at most this many
+# time-outs in all, and a link (redirects included) this many more.
+REQUEST_TIMEOUTS = 2
+LINK_TIMEOUTS = 3
 # A link clicked within this many days is checked on the short schedule.
 CLICKED_DAYS = 30
 REDIRECTS = {301, 302, 303, 307, 308}
+INVALID_REDIRECT = "Redirected to an invalid address"
 PERMANENT = {301, 308}
 # getaddrinfo's "this name does not exist" answers; others (a resolver that
 # is down, EAI_AGAIN) say nothing about the link.
 NO_SUCH_HOST = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}
 # Summary key of the links a run put off because their host asked it to wait.
 DEFERRED = "deferred"
+
+logger = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -140,7 +150,7 @@ def check_links(links=None, *, limit=None, checker=None, workers=None, report=No
                 for link in group:
                     if stop.is_set():
                         return
-                    answers.put((link, checker.check(link.url, session)))
+                    answers.put((link, checker.check_safely(link.url, session)))
         finally:
             answers.put(None)
 
@@ -207,30 +217,90 @@ def host_of(url):
 def new_session(*, public_only=True):
     """A ``requests`` session that names the checker and ignores proxy
     variables and ``.netrc`` (no credentials are ever sent). ``public_only``:
-    it connects to public addresses only (:class:`PublicOnlyAdapter`)."""
+    it connects to public addresses only. Each request has a connection of
+    its own (``Connection: close``), so :func:`deadline` knows its sockets."""
     session = requests.Session()
     session.trust_env = False
-    session.headers.update({"User-Agent": USER_AGENT, "Accept": "*/*"})
-    if public_only:
-        adapter = PublicOnlyAdapter()
-        session.mount("http://", adapter)
-        session.mount("https://", adapter)
+    session.headers.update(
+        {"User-Agent": USER_AGENT, "Accept": "*/*", "Connection": "close"}
+    )
+    adapter = CheckerAdapter(public_only=public_only)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
     return session
 
 
-class PublicOnlyAdapter(requests.adapters.HTTPAdapter):
-    """Connects to an address vetted when the socket is opened, never to a
-    name resolved again after it: a host whose DNS answers a public address
-    to :meth:`Checker._vet` and a private one a moment later (DNS
-    rebinding; the links clicked lately are visitors' choice) is refused,
-    not contacted. urllib3 opens every socket in ``_new_conn``."""
+class CheckerAdapter(requests.adapters.HTTPAdapter):
+    """Opens the checker's sockets (urllib3 opens every one in
+    ``_new_conn``). With ``public_only``, to an address vetted as the socket
+    opens, never to a name resolved again after it: a host whose DNS answers
+    a public address to :meth:`Checker._vet` and a private one a moment
+    later (DNS rebinding; the links clicked lately are visitors' choice) is
+    refused, not contacted. Every socket is watched by :func:`deadline`."""
+
+    def __init__(self, *, public_only=True, **kwargs):
+        self.public_only = public_only
+        super().__init__(**kwargs)
 
     def init_poolmanager(self, *args, **kwargs):
         super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {
-            "http": _PublicHTTPPool,
-            "https": _PublicHTTPSPool,
-        }
+        if self.public_only:
+            pools = {"http": _PublicHTTPPool, "https": _PublicHTTPSPool}
+        else:
+            pools = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+        self.poolmanager.pool_classes_by_scheme = pools
+
+
+# The request under way in each checker thread: see deadline().
+_under_way = threading.local()
+
+
+@contextmanager
+def deadline(seconds):
+    """Shut down the sockets this thread opens inside the block once
+    ``seconds`` have passed, whatever they are waiting for; yields an event
+    set when that happened."""
+    watch = _Watch()
+    _under_way.watch = watch
+    timer = threading.Timer(seconds, watch.expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield watch.expired
+    finally:
+        timer.cancel()
+        _under_way.watch = None
+
+
+class _Watch:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.sockets = []
+        self.expired = threading.Event()
+
+    def add(self, sock):
+        with self.lock:
+            self.sockets.append(sock)
+            if self.expired.is_set():
+                _shut(sock)
+
+    def expire(self):
+        with self.lock:
+            self.expired.set()
+            for sock in self.sockets:
+                _shut(sock)
+
+
+def _shut(sock):
+    # A socket closed already has nothing to stop.
+    with suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+def _watched(connection):
+    watch = getattr(_under_way, "watch", None)
+    if watch is not None and connection.sock is not None:
+        watch.add(connection.sock)
 
 
 def _connect_public(connection):
@@ -264,14 +334,34 @@ def _connect_public(connection):
     ) from error
 
 
-class _PublicHTTPConnection(HTTPConnection):
+class _WatchedHTTPConnection(HTTPConnection):
+    def connect(self):
+        super().connect()
+        _watched(self)
+
+
+class _WatchedHTTPSConnection(HTTPSConnection):
+    def connect(self):
+        super().connect()
+        _watched(self)  # the TLS socket
+
+
+class _PublicHTTPConnection(_WatchedHTTPConnection):
     def _new_conn(self):
         return _connect_public(self)
 
 
-class _PublicHTTPSConnection(HTTPSConnection):
+class _PublicHTTPSConnection(_WatchedHTTPSConnection):
     def _new_conn(self):
         return _connect_public(self)
+
+
+class _WatchedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
 
 
 class _PublicHTTPPool(HTTPConnectionPool):
@@ -361,15 +451,31 @@ class Checker:
             )
         return result
 
+    def check_safely(self, url, session=None):
+        """:meth:`check`, with an unforeseen error logged and answered as
+        "Not checked": one link must not stop a run."""
+        try:
+            return self.check(url, session)
+        except Exception:
+            logger.exception("Checking the outbound link %s failed", url)
+            return Result(Health.UNKNOWN, error="Not checked: the check failed")
+
     def _follow(self, url, session, hops):
+        # The whole link, redirects included, is bounded too.
+        give_up = time.monotonic() + LINK_TIMEOUTS * self.timeout
         for _ in range(MAX_REDIRECTS + 1):
-            parts = urlsplit(url)
+            try:
+                parts = urlsplit(url)
+                port = parts.port or (443 if parts.scheme == "https" else 80)
+            except ValueError:  # a port out of range, a broken IPv6 address
+                error = INVALID_REDIRECT if hops else "Not a valid web address"
+                return Result(Health.BROKEN, error=error)
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 return Result(Health.UNKNOWN, error="Not checked: not a web address")
             host = parts.hostname.lower()
             try:
-                self._vet(host, parts.port or (443 if parts.scheme == "https" else 80))
-                response = self._fetch(session, url, host)
+                self._vet(host, port)
+                response = self._fetch(session, url, host, give_up)
             except _NoAnswer as failure:
                 return failure.result
             except requests.Timeout:
@@ -382,7 +488,12 @@ class Checker:
                 return Result(Health.UNKNOWN, error=f"Request failed: {reason(error)}")
             location = response.headers.get("Location")
             if response.status_code in REDIRECTS and location:
-                url = urljoin(url, location.strip())
+                try:
+                    # Quoted: control characters and spaces become %XX, so the
+                    # address stored and printed is inert text.
+                    url = requote_uri(urljoin(url, location.strip()))
+                except ValueError:
+                    return Result(Health.BROKEN, error=INVALID_REDIRECT)
                 hops.append((response.status_code, url))
                 continue
             return self._result(response, host)
@@ -406,25 +517,41 @@ class Checker:
                     Health.UNKNOWN, f"Not checked: {host} is a private or local address"
                 )
 
-    def _fetch(self, session, url, host):
-        response = self._ask(session, "HEAD", url, host)
+    def _fetch(self, session, url, host, give_up):
+        response = self._ask(session, "HEAD", url, host, give_up)
         # Many servers answer HEAD wrongly (405, 501, but also 400, 403, 404
         # or 500 where GET works): only GET's answer counts as an error. Not
         # after 429 or Retry-After: the host asked to be left alone.
         if response.status_code >= 400 and self.hosts.paused(host) is None:
-            response = self._ask(session, "GET", url, host)
+            response = self._ask(session, "GET", url, host, give_up)
         return response
 
-    def _ask(self, session, method, url, host):
+    def _ask(self, session, method, url, host, give_up):
         with self.hosts.turn(host):
-            response = session.request(
-                method,
-                url,
-                allow_redirects=False,
-                stream=True,  # GET: headers only, the body is never read
-                timeout=self.timeout,
-            )
+            left = min(REQUEST_TIMEOUTS * self.timeout, give_up - time.monotonic())
+            if left <= 0:
+                raise requests.Timeout(f"No time left for {url}")
+            with deadline(left) as expired:
+                try:
+                    response = session.request(
+                        method,
+                        url,
+                        allow_redirects=False,
+                        stream=True,  # GET: headers only, the body is never read
+                        timeout=self.timeout,
+                    )
+                except requests.RequestException as error:
+                    if expired.is_set():  # shut down by the deadline
+                        raise requests.Timeout(str(error)) from error
+                    raise
+                except ValueError as error:
+                    # requests reads Location even when it does not follow
+                    # it, and an unreadable one raises.
+                    raise _NoAnswer(Health.BROKEN, INVALID_REDIRECT) from error
             response.close()
+            # Headers cut short by the deadline can read as a whole answer.
+            if expired.is_set():
+                raise requests.Timeout(f"No answer in {left:.1f} s from {host}")
             until = self._wait(response)
             if until:
                 self.hosts.pause(host, until)
@@ -486,12 +613,26 @@ class _NoAnswer(Exception):
         self.result = Result(status, error=error)
 
 
+# IPv6 prefixes that carry an IPv4 address in their last 32 bits (NAT64,
+# RFC 6052 and RFC 8215), and the deprecated IPv4-compatible ::/96.
+NAT64 = [ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48")]
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
 def is_public(address):
     """Whether the checker may connect to this IP address (text): a public
     unicast address, not loopback, private, link-local, shared or reserved,
-    also when an IPv4 address is mapped into IPv6."""
+    also when an IPv4 address travels inside IPv6 (mapped, 6to4, Teredo,
+    NAT64: a gateway would deliver it to that IPv4 address)."""
     ip = ipaddress.ip_address(address.split("%")[0])
-    ip = getattr(ip, "ipv4_mapped", None) or ip
+    if ip.version == 6:
+        if ip in IPV4_COMPATIBLE:
+            return False
+        inside = ip.ipv4_mapped or ip.sixtofour or (ip.teredo or (None, None))[1]
+        if inside is None and any(ip in network for network in NAT64):
+            inside = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if inside is not None:
+            return is_public(str(inside))
     return ip.is_global and not ip.is_multicast
 
 
