@@ -450,6 +450,30 @@ def test_a_link_to_fix_opens_the_editor_of_each_page_that_holds_it(
     assert fix_in(client.get(LINKS, {"health": "broken"})) is None
 
 
+def test_a_link_on_every_page_costs_the_editors_list_a_bounded_read(
+    admin_client, site, home, monkeypatch
+):
+    from wagtail_outbound import tables
+
+    link = in_content(site, "https://footer.example/", home, status=Health.BROKEN)
+    now = timezone.now()
+    Placement.objects.bulk_create(
+        Placement(site=site, page_id=page_id, link=link, first_seen=now, last_seen=now)
+        for page_id in range(home.pk + 1, home.pk + 251)
+    )
+    asked = []
+    real = tables.page_titles
+
+    def page_titles(user, ids):
+        asked.extend(ids)
+        return real(user, asked)
+
+    monkeypatch.setattr(tables, "page_titles", page_titles)
+    html = admin_client.get(LINKS, {"health": "broken"}).content.decode()
+    assert reverse("wagtailadmin_pages:edit", args=[home.pk]) in html
+    assert len(asked) == tables.EDITOR_CANDIDATES < 251
+
+
 def test_everything_is_escaped(admin_client, site, home):
     url = 'https://evil.example/"><script>alert(1)</script>'
     link = in_content(

@@ -21,6 +21,8 @@ from urllib.parse import urlsplit
 
 import django_tables2 as tables
 from django import forms
+from django.db.models import Window
+from django.db.models.functions import RowNumber
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.formats import date_format, number_format
@@ -317,6 +319,8 @@ class HealthColumn(tables.Column):
 TO_FIX = {Health.BROKEN, Health.REDIRECTED}
 #: Editors listed in a row; the pages count opens the rest.
 MAX_EDITORS = 3
+#: The pages of each link (lowest ids first) among which they are found.
+EDITOR_CANDIDATES = 100
 
 
 def new_address(record):
@@ -539,8 +543,13 @@ class LinkTable(ReportTable):
         one click opens the editor where the link is to be fixed."""
         rows = self.page.object_list if hasattr(self, "page") else ()
         ids = [row.record["link_id"] for row in rows if row.record["status"] in TO_FIX]
+        # A footer link is on every page: only the first pages of each link
+        # are candidates, so a page costs the same however many hold it.
+        first = Window(RowNumber(), partition_by="link_id", order_by="page_id")
         held = list(
             Placement.objects.filter(link_id__in=ids)
+            .annotate(rank=first)
+            .filter(rank__lte=EDITOR_CANDIDATES)
             .order_by("link_id", "page_id")
             .values_list("link_id", "page_id")
         )
