@@ -1,10 +1,14 @@
-"""Click data for the report tests, written through the real write path."""
+"""Click data for the report tests, written through the real write path, and
+readers of the reports' exports."""
 
+import csv
+import io
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
+from openpyxl import load_workbook
 
 from tests.factories import click
 from wagtail_outbound.rollups import rebuild as rebuild_rollups
@@ -208,3 +212,16 @@ def seed_demo_like(site, pages, days=90, seed=2026):
                     )
     DailyClicks.objects.bulk_create(rows)
     rebuild_rollups()
+
+
+def csv_rows(response):
+    """The rows of a CSV export."""
+    assert response["Content-Type"] == "text/csv"
+    body = b"".join(response.streaming_content).decode()
+    return list(csv.reader(io.StringIO(body)))
+
+
+def xlsx_rows(response):
+    """The rows of an XLSX export's sheet, as typed values."""
+    workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    return [list(row) for row in workbook.active.iter_rows(values_only=True)]

@@ -1,15 +1,19 @@
 """CSV and XLSX export: the table on screen, all rows, formulas neutralised."""
 
-import csv
-import io
 from datetime import datetime, time
 
 import pytest
 from django.urls import reverse
-from openpyxl import load_workbook
 
 from tests.factories import click
-from tests.reports_data import XSS_TEXT, bulk_seed, seed_basic, today
+from tests.reports_data import (
+    XSS_TEXT,
+    bulk_seed,
+    csv_rows,
+    seed_basic,
+    today,
+    xlsx_rows,
+)
 from wagtail_outbound.export import neutralise
 
 DOMAINS = reverse("wagtail_outbound_reports:domains")
@@ -17,17 +21,6 @@ URLS = reverse("wagtail_outbound_reports:urls")
 PAGES = reverse("wagtail_outbound_reports:pages")
 # Dates relative to today run on a fixed day (tests/conftest.py).
 pytestmark = pytest.mark.usefixtures("frozen_today")
-
-
-def csv_rows(response):
-    assert response["Content-Type"] == "text/csv"
-    body = b"".join(response.streaming_content).decode()
-    return list(csv.reader(io.StringIO(body)))
-
-
-def xlsx_rows(response):
-    workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
-    return [list(row) for row in workbook.active.iter_rows(values_only=True)]
 
 
 @pytest.mark.parametrize(

@@ -3,8 +3,6 @@ pages, health and dates; its filters, sorting, drill-down to the pages that
 hold a link, exports and permission; the URLs report's "In content" column;
 and the dashboard panel "Broken links visitors still click"."""
 
-import csv
-import io
 from datetime import datetime
 
 import pytest
@@ -12,15 +10,16 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
-from openpyxl import load_workbook
 from wagtail.models import Site
 
 from tests.factories import click, in_content
 from tests.reports_data import (  # noqa: F401 (fixtures)
     XSS_TEXT,
+    csv_rows,
     days_ago,
     editor,
     report_user,
+    xlsx_rows,
 )
 from tests.testapp.models import ArticlePage
 from wagtail_outbound import links, stats
@@ -95,17 +94,6 @@ def shown(response):
 
 def urls(response):
     return [row["url"] for row in shown(response)]
-
-
-def csv_rows(response):
-    assert response["Content-Type"] == "text/csv"
-    body = b"".join(response.streaming_content).decode()
-    return list(csv.reader(io.StringIO(body)))
-
-
-def xlsx_rows(response):
-    workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
-    return [list(row) for row in workbook.active.iter_rows(values_only=True)]
 
 
 # The rows
